@@ -1,0 +1,263 @@
+"""`tr.compile`: trace once per signature, compile, cache, call.
+
+    @tr.compile                    # or tr.compile(fn, backend=..., static_argnums=...)
+    def f(x, y): ...
+    f(x, y)                        # traced on the first call for this signature
+    f.lower(x, y).as_text()        # the graph; .ops(), .source(), .compile()
+
+Called on traced values (inside another compile or transform) it inlines.
+"""
+from __future__ import annotations
+
+import functools
+import inspect
+import weakref
+from dataclasses import dataclass
+from typing import Any, Callable, Hashable, Sequence
+
+from ..backends import compile_for
+from ..ir import Graph
+from ..trace import LeafSpec, Proxy, check_static, leaf_spec, trace_function
+from ..trace import pytree
+from ..trace.tracing import TracedFunction
+from .config import config
+
+
+def _positional_names(fn: Callable[..., Any]) -> tuple[list[str], inspect.Signature | None]:
+    try:
+        sig = inspect.signature(fn)
+    except (TypeError, ValueError):
+        return [], None
+    kinds = (inspect.Parameter.POSITIONAL_ONLY, inspect.Parameter.POSITIONAL_OR_KEYWORD)
+    return [p.name for p in sig.parameters.values() if p.kind in kinds], sig
+
+
+def _has_proxy(tree: Any) -> bool:
+    leaves, _ = pytree.flatten(tree)
+    return any(isinstance(x, Proxy) for x in leaves)
+
+
+@dataclass(frozen=True)
+class CallKey:
+    treedef: pytree.TreeDef
+    leaves: tuple[LeafSpec, ...]
+    static: tuple[Hashable, ...]
+
+
+class ArgumentPlan:
+    """How one function's arguments split into traced leaves and static values."""
+
+    def __init__(self, fn: Callable[..., Any], static_argnums: Sequence[int],
+                 static_argnames: Sequence[str]):
+        self.names, self.signature = _positional_names(fn)
+        nums = {int(n) for n in static_argnums}
+        names = set(static_argnames)
+        for n in list(nums):
+            if n < len(self.names):
+                names.add(self.names[n])
+        for i, name in enumerate(self.names):
+            if name in names:
+                nums.add(i)
+        self.static_nums = frozenset(nums)
+        self.static_names = frozenset(names)
+
+    def split(self, args: tuple, kwargs: dict) -> tuple[Any, tuple, list[str]]:
+        """(traced tree, static values, leaf paths) of one call."""
+        n = len(args)
+        nums = {i if i >= 0 else i + n for i in self.static_nums}
+        dyn_args = tuple(a for i, a in enumerate(args) if i not in nums)
+        dyn_kwargs = {k: v for k, v in kwargs.items() if k not in self.static_names}
+        static = tuple((i, check_static(a, self._arg_name(i))) for i, a in enumerate(args)
+                       if i in nums)
+        static += tuple((k, check_static(v, k)) for k, v in sorted(kwargs.items())
+                        if k in self.static_names)
+        return (dyn_args, dyn_kwargs), static, nums
+
+    def _arg_name(self, i: int) -> str:
+        return f"'{self.names[i]}'" if i < len(self.names) else f"at position {i}"
+
+    def leaf_paths(self, tree: Any, nums: set[int], treedef: pytree.TreeDef) -> list[str]:
+        dyn_positions = [i for i in range(len(tree[0]) + len(nums)) if i not in nums]
+        paths: list[str] = []
+        args_td, kwargs_td = treedef.children
+        for pos, child in zip(dyn_positions, args_td.children):
+            base = self.names[pos] if pos < len(self.names) else f"args[{pos}]"
+            paths += [base + p for p in pytree.leaf_paths(child)]
+        for key, child in zip(kwargs_td.data, kwargs_td.children):
+            paths += [key + p for p in pytree.leaf_paths(child)]
+        return paths
+
+    def rebuild(self, tree: Any, static: tuple) -> tuple[tuple, dict]:
+        dyn_args, dyn_kwargs = tree
+        static_pos = {k: v for k, v in static if isinstance(k, int)}
+        args, it = [], iter(dyn_args)
+        for i in range(len(dyn_args) + len(static_pos)):
+            args.append(static_pos[i] if i in static_pos else next(it))
+        kwargs = dict(dyn_kwargs)
+        kwargs.update({k: v for k, v in static if isinstance(k, str)})
+        return tuple(args), kwargs
+
+
+class Lowered:
+    """A traced (and optimized) function for one signature, before or after compiling."""
+
+    def __init__(self, traced: TracedFunction, backend: str, key: CallKey,
+                 paths: list[str], plan: ArgumentPlan):
+        self.traced = traced
+        self.backend = backend
+        self.key = key
+        self._paths = paths
+        self._plan = plan
+        self._executable: Any = None
+
+    @property
+    def graph(self) -> Graph:
+        return self.traced.graph
+
+    def as_text(self) -> str:
+        return self.graph.as_text()
+
+    def ops(self) -> list[str]:
+        return self.graph.ops()
+
+    def executable(self) -> Any:
+        if self._executable is None:
+            self._executable = compile_for(self.backend, self.graph)
+        return self._executable
+
+    def source(self) -> str:
+        return self.executable().source
+
+    def compile(self) -> Compiled:
+        return Compiled(self)
+
+    def run(self, flat_inputs: Sequence[Any]) -> Any:
+        outs = self.executable()(flat_inputs)
+        return pytree.unflatten(self.traced.out_tree, outs)
+
+
+class Compiled:
+    """A compiled function for exactly one signature; other arguments are refused."""
+
+    def __init__(self, lowered: Lowered):
+        self.lowered = lowered
+        lowered.executable()
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        low = self.lowered
+        tree, static, nums = low._plan.split(args, kwargs)
+        leaves, treedef = pytree.flatten(tree)
+        if treedef != low.key.treedef:
+            raise TypeError(f"Compiled function called with arguments of structure {treedef}, "
+                            f"but it was compiled for {low.key.treedef}")
+        if static != low.key.static:
+            raise TypeError(f"Compiled function called with static arguments {static}, "
+                            f"but it was compiled for {low.key.static}")
+        arrays = []
+        for path, leaf, want in zip(low._paths, leaves, low.key.leaves):
+            spec, arr = leaf_spec(leaf, path)
+            if spec.type != want.type:
+                kind = "dtype" if spec.type.dtype != want.type.dtype else "shape"
+                raise TypeError(f"argument {path}: expected {want.type}, got {spec.type} "
+                                f"(wrong {kind}); call the tr.compile function to re-trace "
+                                "for new shapes or dtypes")
+            arrays.append(arr)
+        return low.run(arrays)
+
+    def source(self) -> str:
+        return self.lowered.source()
+
+
+class CompiledFunction:
+    """What `@tr.compile` returns: a cache of Lowered functions keyed by signature."""
+
+    def __init__(self, fn: Callable[..., Any], backend: str | None = None,
+                 static_argnums: int | Sequence[int] = (),
+                 static_argnames: str | Sequence[str] = ()):
+        if not callable(fn):
+            raise TypeError(f"tr.compile: fn must be callable, got {type(fn).__name__}")
+        if backend is not None and not isinstance(backend, str):
+            raise TypeError(f"tr.compile: backend must be a string, got {type(backend).__name__}")
+        functools.update_wrapper(self, fn)
+        self.fn = fn
+        self.backend = backend
+        nums = (static_argnums,) if isinstance(static_argnums, int) else tuple(static_argnums)
+        names = (static_argnames,) if isinstance(static_argnames, str) else tuple(static_argnames)
+        self._options = (nums, names)
+        self._plan = ArgumentPlan(fn, nums, names)
+        self._cache: dict[CallKey, Lowered] = {}
+        self._bound: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+    def __get__(self, obj: Any, objtype: Any = None) -> Any:
+        if obj is None:
+            return self
+        try:
+            bound = self._bound.get(obj)
+        except TypeError:
+            bound = None
+        if bound is None:
+            bound = CompiledFunction(self.fn.__get__(obj, objtype), self.backend, *self._options)
+            try:
+                self._bound[obj] = bound
+            except TypeError:
+                pass
+        return bound
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        if _has_proxy((args, kwargs)):
+            return self.fn(*args, **kwargs)  # inside a trace: inline
+        tree, static, nums = self._plan.split(args, kwargs)
+        leaves, treedef = pytree.flatten(tree)
+        lowered, arrays = self._lookup(tree, leaves, treedef, static, nums, args, kwargs)
+        return lowered.run(arrays)
+
+    def _lookup(self, tree, leaves, treedef, static, nums, args, kwargs) -> tuple[Lowered, list]:
+        specs, arrays = [], []
+        paths = None
+        for i, leaf in enumerate(leaves):
+            try:
+                spec, arr = leaf_spec(leaf, f"#{i}")
+            except (TypeError, OverflowError):
+                paths = self._plan.leaf_paths(tree, nums, treedef)
+                leaf_spec(leaf, paths[i])  # raises again, naming the argument
+                raise
+            specs.append(spec)
+            arrays.append(arr)
+        key = CallKey(treedef, tuple(specs), static)
+        lowered = self._cache.get(key)
+        if lowered is None:
+            lowered = self._lower_new(key, tree, treedef, static, nums, args, kwargs)
+            self._cache[key] = lowered
+        return lowered, arrays
+
+    def _lower_new(self, key, tree, treedef, static, nums, args, kwargs) -> Lowered:
+        if self._plan.signature is not None:
+            try:
+                self._plan.signature.bind(*args, **kwargs)
+            except TypeError as err:
+                raise TypeError(f"{getattr(self.fn, '__name__', 'function')}(): {err}") from None
+        paths = self._plan.leaf_paths(tree, nums, treedef)
+        traced = trace_function(self.fn, treedef, key.leaves, paths,
+                                lambda t: self._plan.rebuild(t, static))
+        return Lowered(traced, self.backend or config.backend, key, paths, self._plan)
+
+    def lower(self, *args: Any, **kwargs: Any) -> Lowered:
+        tree, static, nums = self._plan.split(args, kwargs)
+        leaves, treedef = pytree.flatten(tree)
+        return self._lookup(tree, leaves, treedef, static, nums, args, kwargs)[0]
+
+    def clear_cache(self) -> None:
+        self._cache.clear()
+
+    @property
+    def cache_size(self) -> int:
+        return len(self._cache)
+
+
+def compile(fn: Callable[..., Any] | None = None, *, backend: str | None = None,
+            static_argnums: int | Sequence[int] = (),
+            static_argnames: str | Sequence[str] = ()) -> Any:
+    """Compile `fn`; usable as `@tr.compile` or `@tr.compile(backend=..., ...)`."""
+    if fn is None:
+        return lambda f: CompiledFunction(f, backend, static_argnums, static_argnames)
+    return CompiledFunction(fn, backend, static_argnums, static_argnames)

@@ -1,0 +1,50 @@
+"""tr.config: settings, read from TRACER_* environment variables at import."""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+
+BACKENDS = ("python", "c", "cuda")
+
+
+def _env_backend() -> str:
+    value = os.environ.get("TRACER_BACKEND", "python").strip().lower()
+    if value not in BACKENDS:
+        raise ValueError(f"TRACER_BACKEND={value!r}: expected one of {', '.join(BACKENDS)}")
+    return value
+
+
+def _env_threads() -> int:
+    raw = os.environ.get("TRACER_NUM_THREADS", "")
+    if not raw:
+        return os.cpu_count() or 1
+    threads = int(raw)
+    if threads < 1:
+        raise ValueError(f"TRACER_NUM_THREADS={raw!r}: expected a positive integer")
+    return threads
+
+
+def _env_cache_dir() -> str:
+    default = os.path.join(os.environ.get("XDG_CACHE_HOME", os.path.expanduser("~/.cache")), "tracer")
+    return os.environ.get("TRACER_CACHE_DIR", default)
+
+
+@dataclass
+class Config:
+    """Process-wide settings. Change attributes directly: `tr.config.backend = "python"`."""
+
+    backend: str = field(default_factory=_env_backend)
+    num_threads: int = field(default_factory=_env_threads)
+    cache_dir: str = field(default_factory=_env_cache_dir)
+
+    def __setattr__(self, name: str, value: object) -> None:
+        if name == "backend" and value not in BACKENDS:
+            raise ValueError(f"config.backend: expected one of {', '.join(BACKENDS)}, got {value!r}")
+        if name == "num_threads" and (not isinstance(value, int) or value < 1):
+            raise ValueError(f"config.num_threads: expected a positive int, got {value!r}")
+        if name not in self.__dataclass_fields__:
+            raise AttributeError(f"tr.config has no setting {name!r}")
+        object.__setattr__(self, name, value)
+
+
+config = Config()

@@ -1,0 +1,5 @@
+"""The reference backend: the numpy implementation of every op, run by a generated plan."""
+from .executor import Executable, compile_graph
+from .impls import IMPLS, NOT_COMPUTED
+
+__all__ = ["Executable", "compile_graph", "IMPLS", "NOT_COMPUTED"]

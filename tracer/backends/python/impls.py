@@ -1,0 +1,107 @@
+"""Each op's meaning, written with numpy: the executable spec.
+
+IMPLS[op](attrs, *inputs) -> array of exactly the node's dtype and shape.
+Every other backend is tested against this table, so it stays obvious.
+"""
+from __future__ import annotations
+
+from typing import Any, Callable, Mapping
+
+import numpy as np
+import scipy.special as sc
+
+from ...ir import Op
+
+Impl = Callable[..., Any]
+
+
+def _elementwise(fn: Callable[..., Any]) -> Impl:
+    return lambda attrs, *xs: fn(*xs)
+
+
+def _reduce(fn: np.ufunc) -> Impl:
+    return lambda attrs, x: fn.reduce(x, axis=attrs["axes"], dtype=x.dtype)
+
+
+def _slice(attrs: Mapping[str, Any], x: np.ndarray) -> np.ndarray:
+    index = []
+    for start, step, size in zip(attrs["starts"], attrs["steps"], attrs["sizes"]):
+        stop = start + step * size
+        index.append(slice(start, stop if stop >= 0 else None, step) if size else slice(0, 0))
+    return x[tuple(index)]
+
+
+def _gather(attrs: Mapping[str, Any], x: np.ndarray, *idx: np.ndarray) -> np.ndarray:
+    return x[(slice(None),) * attrs["axis"] + idx]
+
+
+def _scatter_add(attrs: Mapping[str, Any], x: np.ndarray, *rest: np.ndarray) -> np.ndarray:
+    *idx, updates = rest
+    out = np.array(x, copy=True)
+    np.add.at(out, (slice(None),) * attrs["axis"] + tuple(idx), updates)
+    return out
+
+
+def _dot_general(attrs: Mapping[str, Any], lhs: np.ndarray, rhs: np.ndarray) -> np.ndarray:
+    """Transpose to (batch, M, K) @ (batch, K, N), multiply, reshape back."""
+    (lc, rc), (lb, rb) = attrs["contract"], attrs["batch"]
+    lfree = [i for i in range(lhs.ndim) if i not in lc and i not in lb]
+    rfree = [i for i in range(rhs.ndim) if i not in rc and i not in rb]
+    batch = [lhs.shape[i] for i in lb]
+    m = [lhs.shape[i] for i in lfree]
+    n = [rhs.shape[i] for i in rfree]
+    k = int(np.prod([lhs.shape[i] for i in lc]))
+    a = np.transpose(lhs, [*lb, *lfree, *lc]).reshape(int(np.prod(batch)), int(np.prod(m)), k)
+    b = np.transpose(rhs, [*rb, *rc, *rfree]).reshape(int(np.prod(batch)), k, int(np.prod(n)))
+    return np.matmul(a, b).reshape(batch + m + n)
+
+
+_UNARY = {
+    Op.NEG: np.negative, Op.ABS: np.absolute, Op.SIGN: np.sign, Op.EXP: np.exp,
+    Op.EXP2: np.exp2, Op.EXPM1: np.expm1, Op.LOG: np.log, Op.LOG2: np.log2,
+    Op.LOG10: np.log10, Op.LOG1P: np.log1p, Op.SQRT: np.sqrt, Op.CBRT: np.cbrt,
+    Op.SIN: np.sin, Op.COS: np.cos, Op.TAN: np.tan, Op.ARCSIN: np.arcsin,
+    Op.ARCCOS: np.arccos, Op.ARCTAN: np.arctan, Op.SINH: np.sinh, Op.COSH: np.cosh,
+    Op.TANH: np.tanh, Op.ARCSINH: np.arcsinh, Op.ARCCOSH: np.arccosh,
+    Op.ARCTANH: np.arctanh, Op.FLOOR: np.floor, Op.CEIL: np.ceil, Op.TRUNC: np.trunc,
+    Op.RINT: np.rint, Op.ERF: sc.erf, Op.ERFC: sc.erfc, Op.GAMMALN: sc.gammaln,
+    Op.LOGICAL_NOT: np.logical_not, Op.INVERT: np.invert, Op.ISNAN: np.isnan,
+    Op.ISINF: np.isinf, Op.ISFINITE: np.isfinite,
+}
+_BINARY = {
+    Op.ADD: np.add, Op.SUB: np.subtract, Op.MUL: np.multiply, Op.DIV: np.true_divide,
+    Op.FLOORDIV: np.floor_divide, Op.MOD: np.remainder, Op.POW: np.power,
+    Op.MAXIMUM: np.maximum, Op.MINIMUM: np.minimum, Op.FMAX: np.fmax, Op.FMIN: np.fmin,
+    Op.ARCTAN2: np.arctan2, Op.HYPOT: np.hypot, Op.LOGADDEXP: np.logaddexp,
+    Op.LOGADDEXP2: np.logaddexp2, Op.COPYSIGN: np.copysign, Op.EQ: np.equal,
+    Op.NE: np.not_equal, Op.LT: np.less, Op.LE: np.less_equal, Op.GT: np.greater,
+    Op.GE: np.greater_equal, Op.LOGICAL_AND: np.logical_and, Op.LOGICAL_OR: np.logical_or,
+    Op.LOGICAL_XOR: np.logical_xor, Op.BITWISE_AND: np.bitwise_and,
+    Op.BITWISE_OR: np.bitwise_or, Op.BITWISE_XOR: np.bitwise_xor,
+    Op.LEFT_SHIFT: np.left_shift, Op.RIGHT_SHIFT: np.right_shift,
+}
+
+IMPLS: dict[Op, Impl] = {op: _elementwise(fn) for op, fn in {**_UNARY, **_BINARY}.items()}
+IMPLS.update({
+    Op.SELECT: _elementwise(np.where),
+    Op.CAST: lambda attrs, x: np.asarray(x).astype(attrs["dtype"]),
+    Op.REDUCE_SUM: _reduce(np.add),
+    Op.REDUCE_PROD: _reduce(np.multiply),
+    Op.REDUCE_MAX: _reduce(np.maximum),
+    Op.REDUCE_MIN: _reduce(np.minimum),
+    Op.ARGMAX: lambda attrs, x: np.argmax(x, axis=attrs["axis"]),
+    Op.ARGMIN: lambda attrs, x: np.argmin(x, axis=attrs["axis"]),
+    Op.CUMSUM: lambda attrs, x: np.cumsum(x, axis=attrs["axis"], dtype=x.dtype),
+    Op.CUMPROD: lambda attrs, x: np.cumprod(x, axis=attrs["axis"], dtype=x.dtype),
+    Op.RESHAPE: lambda attrs, x: np.reshape(x, attrs["shape"]),
+    Op.TRANSPOSE: lambda attrs, x: np.transpose(x, attrs["perm"]),
+    Op.BROADCAST_TO: lambda attrs, x: np.broadcast_to(x, attrs["shape"]),
+    Op.SLICE: _slice,
+    Op.CONCATENATE: lambda attrs, *xs: np.concatenate(xs, axis=attrs["axis"]),
+    Op.GATHER: _gather,
+    Op.SCATTER_ADD: _scatter_add,
+    Op.DOT_GENERAL: _dot_general,
+})
+
+# Leaves are bound by the executor, not computed.
+NOT_COMPUTED = frozenset({Op.PARAM, Op.CONST})

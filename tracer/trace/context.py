@@ -1,0 +1,78 @@
+"""The tracing context: one explicit current-trace object, and where the user is.
+
+While a function is traced, every node built is recorded here in program
+order with the user's source location, so later passes (loops -> Scan) can
+see the Python control flow that produced the graph.
+"""
+from __future__ import annotations
+
+import contextlib
+import contextvars
+import importlib.util
+import os
+import sys
+from typing import Iterator
+
+from ..ir import Loc, Node
+
+
+class Trace:
+    """The nodes one trace built, in the order the user's code built them."""
+
+    def __init__(self) -> None:
+        self.recorded: list[Node] = []
+
+    def record(self, node: Node) -> None:
+        self.recorded.append(node)
+
+
+_current: contextvars.ContextVar[Trace | None] = contextvars.ContextVar("trace", default=None)
+
+
+def current_trace() -> Trace | None:
+    return _current.get()
+
+
+@contextlib.contextmanager
+def tracing(trace: Trace) -> Iterator[Trace]:
+    token = _current.set(trace)
+    try:
+        yield trace
+    finally:
+        _current.reset(token)
+
+
+def _library_dirs() -> tuple[str, ...]:
+    """Folders of the packages whose frames are never the user's line."""
+    dirs = [os.path.dirname(os.path.dirname(os.path.abspath(__file__)))]
+    for name in ("numpy", "scipy", "array_api_compat"):
+        spec = importlib.util.find_spec(name)
+        for folder in (spec.submodule_search_locations or []) if spec else []:
+            dirs.append(os.path.abspath(folder))
+    return tuple(d + os.sep for d in dirs)
+
+
+_LIBRARY_DIRS = _library_dirs()
+# The demo lives in the package but plays the user: its lines are the ones to show.
+_USER_FILES = (os.path.join(_LIBRARY_DIRS[0], "demo.py"),)
+_is_library: dict[object, bool] = {}
+
+
+def _library_code(code) -> bool:
+    known = _is_library.get(code)
+    if known is None:
+        name = code.co_filename
+        known = (name.startswith(_LIBRARY_DIRS) or name.startswith("<frozen")) \
+            and name not in _USER_FILES
+        _is_library[code] = known
+    return known
+
+
+def user_loc() -> Loc | None:
+    """The innermost frame outside tracer, numpy and scipy: the user's line."""
+    frame = sys._getframe(1)
+    while frame is not None and _library_code(frame.f_code):
+        frame = frame.f_back
+    if frame is None:
+        return None
+    return Loc(frame.f_code.co_filename, frame.f_lineno, frame.f_code.co_name)

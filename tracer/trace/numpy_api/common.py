@@ -1,0 +1,94 @@
+"""Helpers shared by the numpy surface: axes, broadcasting, promotion."""
+from __future__ import annotations
+
+import operator
+from typing import Any, Sequence
+
+import numpy as np
+
+from ...ir import Node
+from .. import prims
+from ..context import user_loc
+from ..errors import at_line
+from ..proxy import Proxy, operand, wrap
+
+_broadcast_cache: dict[tuple, tuple[int, ...]] = {}
+
+
+def broadcast_shapes(shapes: Sequence[tuple[int, ...]]) -> tuple[int, ...]:
+    """numpy's broadcasting; its error names the shapes and the user's line."""
+    key = tuple(shapes)
+    out = _broadcast_cache.get(key)
+    if out is None:
+        try:
+            out = np.broadcast_shapes(*shapes)
+        except ValueError:
+            listed = " ".join(str(s) for s in shapes)
+            msg = f"operands could not be broadcast together with shapes {listed}"
+            raise ValueError(at_line(msg, user_loc())) from None
+        _broadcast_cache[key] = out
+    return out
+
+
+def broadcast_all(nodes: Sequence[Node]) -> list[Node]:
+    shape = broadcast_shapes([n.shape for n in nodes])
+    return [prims.broadcast_to(n, shape) for n in nodes]
+
+
+def normalize_axis(axis: Any, ndim: int, name: str = "axis") -> int:
+    axis = operator.index(axis)
+    if not -ndim <= axis < ndim:
+        raise np.exceptions.AxisError(axis, ndim)
+    return axis % ndim
+
+
+def normalize_axes(axis: Any, ndim: int) -> tuple[int, ...]:
+    """None -> all axes; an int or a tuple -> sorted non-negative axes."""
+    if axis is None:
+        return tuple(range(ndim))
+    if isinstance(axis, (tuple, list)):
+        axes = tuple(normalize_axis(a, ndim) for a in axis)
+        if len(set(axes)) != len(axes):
+            raise ValueError("duplicate value in 'axis'")
+        return tuple(sorted(axes))
+    return (normalize_axis(axis, ndim),)
+
+
+def result_dtype(*args: Any) -> np.dtype:
+    """np.result_type over operands, with Python scalars and weak proxies weak."""
+    parts = []
+    for a in args:
+        if isinstance(a, Proxy):
+            parts.append(weak_marker(a.dtype) if a.weak else a.dtype)
+        elif isinstance(a, (bool, int, float)) and not isinstance(a, np.generic):
+            parts.append(a)
+        elif isinstance(a, np.dtype):
+            parts.append(a)
+        else:
+            parts.append(np.asarray(a).dtype)
+    return np.result_type(*parts)
+
+
+def weak_marker(dtype: np.dtype) -> Any:
+    """What numpy's promotion treats like a Python scalar of this kind."""
+    if dtype.kind == "f":
+        return 0.0
+    if dtype.kind in "iu":
+        return 0
+    return False
+
+
+def nodes_of(*args: Any, dtype: Any = None) -> list[Node]:
+    """Operands as nodes promoted to one dtype (not broadcast)."""
+    dtype = result_dtype(*args) if dtype is None else np.dtype(dtype)
+    return [prims.cast(operand(a)[0], dtype) for a in args]
+
+
+def out_none(out: Any, name: str) -> None:
+    if out is not None:
+        raise TypeError(f"{name}: out= is not supported on traced values; "
+                        "use the returned array instead")
+
+
+__all__ = ["broadcast_shapes", "broadcast_all", "normalize_axis", "normalize_axes",
+           "result_dtype", "weak_marker", "nodes_of", "out_none", "wrap", "operand"]

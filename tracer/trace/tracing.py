@@ -1,0 +1,48 @@
+"""Trace a Python function over proxies into a Graph."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Callable, Sequence
+
+from ..ir import Graph, Node, make_param
+from . import pytree
+from .context import Trace, tracing, user_loc
+from .proxy import Proxy, operand
+from .signature import LeafSpec
+
+
+@dataclass(frozen=True)
+class TracedFunction:
+    """A function traced for one signature: its graph and its output structure."""
+
+    graph: Graph
+    out_tree: pytree.TreeDef
+    out_weak: tuple[bool, ...]
+    trace: Trace
+
+
+def trace_function(fn: Callable[..., Any], in_tree: pytree.TreeDef,
+                   specs: Sequence[LeafSpec], names: Sequence[str],
+                   rebuild: Callable[[Any], tuple[tuple, dict]]) -> TracedFunction:
+    """Call `fn` on proxies for `specs`; `rebuild(tree)` gives back (args, kwargs)."""
+    params = [make_param(s.type, name, None) for s, name in zip(specs, names)]
+    proxies = [Proxy(p, s.weak) for p, s in zip(params, specs)]
+    args, kwargs = rebuild(pytree.unflatten(in_tree, proxies))
+    trace = Trace()
+    with tracing(trace):
+        result = fn(*args, **kwargs)
+        leaves, out_tree = pytree.flatten(result)
+        nodes, weak = [], []
+        for i, leaf in enumerate(leaves):
+            node, w = _output_node(leaf, i)
+            nodes.append(node)
+            weak.append(w)
+    return TracedFunction(Graph(tuple(params), tuple(nodes)), out_tree, tuple(weak), trace)
+
+
+def _output_node(leaf: Any, index: int) -> tuple[Node, bool]:
+    try:
+        return operand(leaf)
+    except TypeError:
+        raise TypeError(f"output {index} of the traced function is a {type(leaf).__name__}, "
+                        f"not an array (at {user_loc()})") from None
