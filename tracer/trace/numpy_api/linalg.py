@@ -76,3 +76,9 @@ def dot(a, b, out=None):
                                  f"{x.shape[-1]} (dim {x.ndim - 1}) != {y.shape[-2]} "
                                  f"(dim {y.ndim - 2})", user_loc()))
     return wrap(prims.dot_general(x, y, ((x.ndim - 1,), (y.ndim - 2,))))
+
+
+FUNCTIONS = {
+    np.dot: dot,
+    np.matmul: matmul,
+}

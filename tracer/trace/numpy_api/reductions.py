@@ -188,3 +188,22 @@ def cumprod(a, axis=None, dtype=None, out=None):
 
 amax = max
 amin = min
+
+
+FUNCTIONS = {
+    np.sum: sum,
+    np.prod: prod,
+    np.mean: mean,
+    np.max: max,
+    np.min: min,
+    np.amax: max,
+    np.amin: min,
+    np.any: any,
+    np.all: all,
+    np.argmax: argmax,
+    np.argmin: argmin,
+    np.std: std,
+    np.var: var,
+    np.cumsum: cumsum,
+    np.cumprod: cumprod,
+}

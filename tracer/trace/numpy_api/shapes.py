@@ -156,3 +156,17 @@ def stack(arrays, axis=0, out=None, *, dtype=None, casting="same_kind"):
         raise ValueError("all input arrays must have the same shape")
     ax = normalize_axis(axis, nodes[0].ndim + 1)
     return wrap(prims.concatenate([prims.expand_dims(n, [ax]) for n in nodes], ax))
+
+
+FUNCTIONS = {
+    np.reshape: reshape,
+    np.ravel: ravel,
+    np.transpose: transpose,
+    np.swapaxes: swapaxes,
+    np.moveaxis: moveaxis,
+    np.expand_dims: expand_dims,
+    np.squeeze: squeeze,
+    np.broadcast_to: broadcast_to,
+    np.concatenate: concatenate,
+    np.stack: stack,
+}

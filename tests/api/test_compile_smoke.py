@@ -14,3 +14,10 @@ def test_layernorm_matches_numpy(rng):
     want = layernorm(x, g, b)
     assert got.dtype == want.dtype and got.shape == want.shape
     np.testing.assert_allclose(got, want, rtol=1e-12)
+
+
+def test_helper_checks_dtype(rng):
+    from tests.helpers import check_against_numpy
+
+    x = rng.standard_normal((3, 4)).astype(np.float32)
+    check_against_numpy(lambda a: np.tanh(a) * 2.0 + a.sum(axis=0), x)
