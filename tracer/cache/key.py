@@ -1,0 +1,100 @@
+"""The cache key: a sha256 of everything that changes the compiled binary.
+
+The source text, the compiler (its resolved path and its `--version` output),
+the flags, tracer's version and the CPU target. No hand-bumped version numbers.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import platform
+import shutil
+import subprocess
+import sys
+import threading
+
+from .errors import CompileError, CompilerNotFoundError
+
+_NATIVE_FLAGS = ("-march=native", "-mcpu=native", "-mtune=native")
+
+_lock = threading.Lock()
+_compiler_ids: dict[tuple[str, ...], dict[str, str]] = {}
+_cpu_features: str | None = None
+
+
+def cache_key(source: str, compiler: list[str], flags: list[str]) -> str:
+    """The hex sha256 naming the library built by `compiler + flags` from `source`."""
+    material = {
+        "source": source,
+        "compiler": compiler_identity(compiler),
+        "flags": list(flags),
+        "tracer": tracer_version(),
+        "target": cpu_target(flags),
+    }
+    text = json.dumps(material, sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def tracer_version() -> str:
+    """tracer.__version__, read at call time: the package defines it after its layers load."""
+    package = sys.modules.get("tracer")
+    return str(getattr(package, "__version__", "unknown"))
+
+
+def compiler_identity(compiler: list[str]) -> dict[str, str]:
+    """The compiler's command, its path on $PATH (run as is: argv[0] matters to drivers),
+    the file it resolves to and its `--version` output. Computed once per process."""
+    command = tuple(os.fspath(part) for part in compiler)
+    if not command:
+        raise ValueError("compiled_library: `compiler` must name a compiler, got []")
+    with _lock:
+        if command not in _compiler_ids:
+            _compiler_ids[command] = _identify(command)
+        return _compiler_ids[command]
+
+
+def _identify(command: tuple[str, ...]) -> dict[str, str]:
+    path = shutil.which(command[0])
+    if path is None:
+        raise CompilerNotFoundError(f"C compiler {command[0]!r} not found (set $CC or install cc)",
+                           command=list(command))
+    try:
+        done = subprocess.run([path, *command[1:], "--version"], capture_output=True,
+                              text=True, timeout=60)
+    except (OSError, subprocess.SubprocessError) as exc:
+        raise CompileError(f"C compiler {command[0]!r} could not run: {exc}",
+                           command=list(command)) from exc
+    return {"command": " ".join(command), "path": path, "realpath": os.path.realpath(path),
+            "version": done.stdout + done.stderr}
+
+
+def cpu_target(flags: list[str]) -> str:
+    """The machine, plus the CPU's feature flags when the code is built for this very CPU."""
+    target = platform.machine()
+    if any(flag in _NATIVE_FLAGS for flag in flags):
+        target += " " + _native_features()
+    return target
+
+
+def _native_features() -> str:
+    global _cpu_features
+    if _cpu_features is None:
+        _cpu_features = _read_cpu_features()
+    return _cpu_features
+
+
+def _read_cpu_features() -> str:
+    """The first CPU's feature list from /proc/cpuinfo (x86 'flags', arm 'Features')."""
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8", errors="replace") as handle:
+            lines = handle.read().splitlines()
+    except OSError:
+        return platform.processor()
+    found = {}
+    for line in lines:
+        name, _, value = line.partition(":")
+        name = name.strip().lower()
+        if name in ("flags", "features", "model name", "cpu part") and name not in found:
+            found[name] = value.strip()
+    return json.dumps(found, sort_keys=True)

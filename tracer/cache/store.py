@@ -1,0 +1,178 @@
+"""compiled_library: build a C shared library once, keep it on disk, hand back its path.
+
+An entry is four files named by its key in the cache folder: `<key>.so` (the
+library), `<key>.json` (its sha256 and how it was built), `<key>.c` (the source,
+kept for error messages and debugging) and `<key>.lock`. A build runs under the
+key's flock, checks again, compiles into a temp file, writes the metadata, then
+renames the library into place, so readers never see a partial library and
+concurrent processes build each key once. A library whose bytes do not match
+the stored checksum is rebuilt with one warning, never handed out.
+"""
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import threading
+import time
+import warnings
+from dataclasses import dataclass
+
+from . import files
+from .errors import CacheWarning, CompileError
+from .key import cache_key, compiler_identity, tracer_version
+from .location import cache_dir
+
+_KEY_NAME = re.compile(r"^([0-9a-f]{64})\.")
+
+_count_lock = threading.Lock()
+_compiles = 0
+
+
+def compile_count() -> int:
+    """How many libraries this process has compiled (cache hits do not count)."""
+    return _compiles
+
+
+@dataclass(frozen=True)
+class _Entry:
+    directory: str
+    key: str
+
+    def path(self, suffix: str) -> str:
+        return os.path.join(self.directory, self.key + suffix)
+
+
+def compiled_library(source: str, *, compiler: list[str], flags: list[str],
+                     directory: str | None = None, source_suffix: str = ".c") -> str:
+    """Absolute path of the library `compiler + flags + [-o out, src]` builds from `source`.
+
+    `directory` overrides the cache folder (default: tr.config.cache_dir, i.e.
+    $TRACER_CACHE_DIR or ~/.cache/tracer). Raises CompileError if compiling fails.
+    """
+    if not isinstance(source, str):
+        raise TypeError(f"compiled_library: `source` must be str, got {type(source).__name__}")
+    compiler, flags = [os.fspath(c) for c in compiler], [os.fspath(f) for f in flags]
+    entry = _Entry(cache_dir(directory), cache_key(source, compiler, flags))
+    if _problem(entry) is None:
+        return entry.path(".so")
+    with files.locked(entry.path(".lock")):
+        problem = _problem(entry)           # another process may have built it meanwhile
+        if problem is None:
+            return entry.path(".so")
+        if problem != "missing":
+            warnings.warn(f"tracer cache entry {entry.path('.so')} is damaged ({problem}); "
+                          "rebuilding it", CacheWarning, stacklevel=2)
+        _build(entry, source, compiler, flags, source_suffix)
+    return entry.path(".so")
+
+
+def _problem(entry: _Entry) -> str | None:
+    """None if the entry is complete and intact, 'missing' if absent, else what is wrong."""
+    library, meta_path = entry.path(".so"), entry.path(".json")
+    have_library, have_meta = os.path.exists(library), os.path.exists(meta_path)
+    if not have_library and not have_meta:
+        return "missing"
+    if not have_meta:
+        return "its metadata file is missing"
+    if not have_library:
+        return "its library file is missing"
+    try:
+        with open(meta_path, encoding="utf-8") as handle:
+            meta = json.load(handle)
+        expected_size, expected_sha = int(meta["size"]), str(meta["sha256"])
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        return f"unreadable metadata: {exc}"
+    size = os.path.getsize(library)
+    if size != expected_size:
+        return f"library is {size} bytes, expected {expected_size}"
+    if files.sha256_file(library) != expected_sha:
+        return "library checksum does not match"
+    return None
+
+
+def _build(entry: _Entry, source: str, compiler: list[str], flags: list[str],
+           source_suffix: str) -> None:
+    """Compile into a temp file, record its checksum, then rename it into place."""
+    global _compiles
+    source_path = entry.path(source_suffix)
+    files.write_atomic(source_path, source.encode("utf-8"), prefix=entry.key + ".")
+    identity = compiler_identity(compiler)
+    output = files.temp_path(entry.directory, entry.key + ".", ".so.tmp")
+    command = [identity["path"], *compiler[1:], *flags, "-o", output, source_path]
+    try:
+        _run_compiler(command, source_path)
+        with _count_lock:
+            _compiles += 1
+        meta = {"sha256": files.sha256_file(output), "size": os.path.getsize(output),
+                "compiler": identity["command"], "compiler_version": identity["version"],
+                "flags": flags, "tracer": tracer_version(), "created": time.time()}
+        files.fsync_file(output)
+        files.write_atomic(entry.path(".json"), json.dumps(meta, indent=1).encode(),
+                           prefix=entry.key + ".")
+        files.publish(output, entry.path(".so"))
+    finally:
+        files.remove_quietly(output)
+    files.fsync_dir(entry.directory)
+
+
+def _run_compiler(command: list[str], source_path: str) -> None:
+    try:
+        done = subprocess.run(command, capture_output=True, text=True)
+    except OSError as exc:
+        raise CompileError(f"could not run the C compiler {command[0]!r}: {exc}",
+                           command=command, source_path=source_path) from exc
+    if done.returncode != 0:
+        stderr = (done.stderr or done.stdout).strip()
+        raise CompileError(
+            f"C compilation failed (exit status {done.returncode}); source kept at "
+            f"{source_path}\ncommand: {' '.join(command)}\n{stderr}",
+            command=command, stderr=stderr, source_path=source_path)
+    if os.path.getsize(command[command.index("-o") + 1]) == 0:
+        raise CompileError(f"the C compiler produced an empty library from {source_path}",
+                           command=command, source_path=source_path)
+
+
+def info(directory: str | None = None) -> dict:
+    """{'location', 'entries', 'bytes'} of the cache folder."""
+    location = cache_dir(directory)
+    keys, total = set(), 0
+    for name in _listdir(location):
+        match = _KEY_NAME.match(name)
+        if match is None:
+            continue
+        if name.endswith(".so"):
+            keys.add(match.group(1))
+        try:
+            total += os.path.getsize(os.path.join(location, name))
+        except OSError:
+            pass                          # removed meanwhile
+    return {"location": location, "entries": len(keys), "bytes": total}
+
+
+def clear(directory: str | None = None) -> int:
+    """Remove every entry (each under its lock); return how many libraries were removed."""
+    location = cache_dir(directory)
+    by_key: dict[str, list[str]] = {}
+    for name in _listdir(location):
+        match = _KEY_NAME.match(name)
+        if match is not None:
+            by_key.setdefault(match.group(1), []).append(name)
+    removed = 0
+    for key, names in sorted(by_key.items()):
+        entry = _Entry(location, key)
+        with files.locked(entry.path(".lock")):
+            removed += files.remove_quietly(entry.path(".so"))
+            for name in [*names, key + ".json"]:
+                if not name.endswith(".lock"):
+                    files.remove_quietly(os.path.join(location, name))
+            files.remove_quietly(entry.path(".lock"))   # waiters notice and retry
+    return removed
+
+
+def _listdir(location: str) -> list[str]:
+    try:
+        return os.listdir(location)
+    except FileNotFoundError:
+        return []
