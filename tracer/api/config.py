@@ -4,6 +4,8 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field
 
+from .. import cache
+
 BACKENDS = ("python", "c", "cuda")
 
 
@@ -24,18 +26,13 @@ def _env_threads() -> int:
     return threads
 
 
-def _env_cache_dir() -> str:
-    default = os.path.join(os.environ.get("XDG_CACHE_HOME", os.path.expanduser("~/.cache")), "tracer")
-    return os.environ.get("TRACER_CACHE_DIR", default)
-
-
 @dataclass
 class Config:
     """Process-wide settings. Change attributes directly: `tr.config.backend = "python"`."""
 
     backend: str = field(default_factory=_env_backend)
     num_threads: int = field(default_factory=_env_threads)
-    cache_dir: str = field(default_factory=_env_cache_dir)
+    cache_dir: str = field(default_factory=cache.default_cache_dir)
 
     def __setattr__(self, name: str, value: object) -> None:
         if name == "backend" and value not in BACKENDS:
@@ -45,6 +42,8 @@ class Config:
         if name not in self.__dataclass_fields__:
             raise AttributeError(f"tr.config has no setting {name!r}")
         object.__setattr__(self, name, value)
+        if name == "cache_dir":
+            cache.set_cache_dir(value)
 
 
 config = Config()
