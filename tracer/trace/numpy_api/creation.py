@@ -172,12 +172,13 @@ def roll(a, shift, axis=None):
     if axis is None:
         flat = prims.reshape(x, (x.type.size,))
         return wrap(prims.reshape(_roll_axis(flat, 0, int(shift)), x.shape))
-    pairs = np.broadcast(shift, axis)
+    axes = tuple(axis) if isinstance(axis, (tuple, list)) else (axis,)
+    pairs = np.broadcast(shift, tuple(normalize_axis(a, x.ndim) for a in axes))
     if pairs.ndim > 1:
         raise ValueError("'shift' and 'axis' should be scalars or 1D sequences")
     totals = [0] * x.ndim
     for sh, ax in pairs:
-        totals[normalize_axis(ax, x.ndim)] += int(sh)
+        totals[int(ax)] += int(sh)
     for ax, sh in enumerate(totals):
         x = _roll_axis(x, ax, sh)
     return wrap(x)

@@ -133,10 +133,12 @@ def _index_node(indices: Any, size: int, axis: int, mode: str) -> Node:
     """Indices as an int64 node in [-size, size), per numpy's mode."""
     if mode not in ("raise", "clip", "wrap"):
         raise ValueError(f"clipmode must be one of 'clip', 'raise', or 'wrap' (got '{mode}')")
+    if isinstance(indices, (list, tuple)) and not isinstance(indices, Proxy):
+        indices = np.asarray(indices).astype(np.int64)  # numpy converts lists item by item
     node = _node(indices)
-    if node.dtype.kind not in "iub" or node.dtype == np.uint64:
+    if node.dtype.kind not in "iub":
         raise TypeError(f"Cannot cast array data from dtype('{node.dtype}') to "
-                        "dtype('int64') according to the rule 'safe'")
+                        "dtype('int64') according to the rule 'same_kind'")
     node = prims.cast(node, np.int64)
     value = concrete_value(node)
     if value is not None:
