@@ -14,6 +14,7 @@ import subprocess
 import sys
 import threading
 
+from . import files
 from .errors import CompileError, CompilerNotFoundError
 
 _NATIVE_FLAGS = ("-march=native", "-mcpu=native", "-mtune=native")
@@ -23,11 +24,12 @@ _compiler_ids: dict[tuple[str, ...], dict[str, str]] = {}
 _cpu_features: str | None = None
 
 
-def cache_key(source: str, compiler: list[str], flags: list[str]) -> str:
+def cache_key(source: str, compiler: list[str], flags: list[str],
+              memo_dir: str | None = None) -> str:
     """The hex sha256 naming the library built by `compiler + flags` from `source`."""
     material = {
         "source": source,
-        "compiler": compiler_identity(compiler),
+        "compiler": compiler_identity(compiler, memo_dir),
         "flags": list(flags),
         "tracer": tracer_version(),
         "target": cpu_target(flags),
@@ -42,31 +44,67 @@ def tracer_version() -> str:
     return str(getattr(package, "__version__", "unknown"))
 
 
-def compiler_identity(compiler: list[str]) -> dict[str, str]:
+def compiler_identity(compiler: list[str], memo_dir: str | None = None) -> dict[str, str]:
     """The compiler's command, its path on $PATH (run as is: argv[0] matters to drivers),
-    the file it resolves to and its `--version` output. Computed once per process."""
+    the file it resolves to and its `--version` output.
+
+    Computed once per process. With `memo_dir`, the version output is also kept
+    on disk keyed by the compiler file's size, mtime and inode (ccache's default
+    `compiler_check=mtime`), so a new process with a warm cache spawns nothing.
+    """
     command = tuple(os.fspath(part) for part in compiler)
     if not command:
         raise ValueError("compiled_library: `compiler` must name a compiler, got []")
     with _lock:
         if command not in _compiler_ids:
-            _compiler_ids[command] = _identify(command)
+            _compiler_ids[command] = _identify(command, memo_dir)
         return _compiler_ids[command]
 
 
-def _identify(command: tuple[str, ...]) -> dict[str, str]:
+def _identify(command: tuple[str, ...], memo_dir: str | None) -> dict[str, str]:
     path = shutil.which(command[0])
     if path is None:
         raise CompilerNotFoundError(f"C compiler {command[0]!r} not found (set $CC or install cc)",
-                           command=list(command))
+                                    command=list(command))
+    real = os.path.realpath(path)
+    status = os.stat(real)
+    stamp = [list(command), path, real, status.st_size, status.st_mtime_ns, status.st_ino,
+             status.st_dev]
+    memo = None
+    if memo_dir is not None:
+        digest = hashlib.sha256(json.dumps(stamp).encode()).hexdigest()[:32]
+        memo = os.path.join(memo_dir, f"compiler-{digest}.json")
+    version = _read_memo(memo, stamp)
+    if version is None:
+        version = _version_output(command, path)
+        if memo is not None:
+            files.write_atomic(memo, json.dumps({"stamp": stamp, "version": version}).encode(),
+                               prefix="compiler-")
+    return {"command": " ".join(command), "path": path, "realpath": real, "version": version}
+
+
+def _read_memo(memo: str | None, stamp: list) -> str | None:
+    if memo is None:
+        return None
+    try:
+        with open(memo, encoding="utf-8") as handle:
+            data = json.load(handle)
+    except (OSError, ValueError):
+        return None
+    if not isinstance(data, dict) or data.get("stamp") != stamp:
+        return None
+    version = data.get("version")
+    return version if isinstance(version, str) else None
+
+
+def _version_output(command: tuple[str, ...], path: str) -> str:
     try:
         done = subprocess.run([path, *command[1:], "--version"], capture_output=True,
                               text=True, timeout=60)
     except (OSError, subprocess.SubprocessError) as exc:
         raise CompileError(f"C compiler {command[0]!r} could not run: {exc}",
                            command=list(command)) from exc
-    return {"command": " ".join(command), "path": path, "realpath": os.path.realpath(path),
-            "version": done.stdout + done.stderr}
+    return done.stdout + done.stderr
 
 
 def cpu_target(flags: list[str]) -> str:

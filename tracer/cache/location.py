@@ -48,8 +48,8 @@ def cache_dir(directory: str | None = None) -> str:
     """The folder this process uses: created private (0700), or a private temporary one."""
     requested = requested_cache_dir(directory)
     with _lock:
-        if requested not in _resolved:
-            _resolved[requested] = _resolve(requested)
+        if requested not in _resolved or not os.path.isdir(_resolved[requested]):
+            _resolved[requested] = _resolve(requested)     # first use, or deleted since
         return _resolved[requested]
 
 

@@ -54,7 +54,8 @@ def compiled_library(source: str, *, compiler: list[str], flags: list[str],
     if not isinstance(source, str):
         raise TypeError(f"compiled_library: `source` must be str, got {type(source).__name__}")
     compiler, flags = [os.fspath(c) for c in compiler], [os.fspath(f) for f in flags]
-    entry = _Entry(cache_dir(directory), cache_key(source, compiler, flags))
+    location = cache_dir(directory)
+    entry = _Entry(location, cache_key(source, compiler, flags, memo_dir=location))
     if _problem(entry) is None:
         return entry.path(".so")
     with files.locked(entry.path(".lock")):
@@ -98,7 +99,7 @@ def _build(entry: _Entry, source: str, compiler: list[str], flags: list[str],
     global _compiles
     source_path = entry.path(source_suffix)
     files.write_atomic(source_path, source.encode("utf-8"), prefix=entry.key + ".")
-    identity = compiler_identity(compiler)
+    identity = compiler_identity(compiler, entry.directory)
     output = files.temp_path(entry.directory, entry.key + ".", ".so.tmp")
     command = [identity["path"], *compiler[1:], *flags, "-o", output, source_path]
     try:
@@ -135,14 +136,12 @@ def _run_compiler(command: list[str], source_path: str) -> None:
 
 
 def info(directory: str | None = None) -> dict:
-    """{'location', 'entries', 'bytes'} of the cache folder."""
+    """{'location', 'entries' (libraries), 'bytes' (every file in the folder)}."""
     location = cache_dir(directory)
     keys, total = set(), 0
     for name in _listdir(location):
         match = _KEY_NAME.match(name)
-        if match is None:
-            continue
-        if name.endswith(".so"):
+        if match is not None and name.endswith(".so"):
             keys.add(match.group(1))
         try:
             total += os.path.getsize(os.path.join(location, name))
@@ -168,6 +167,9 @@ def clear(directory: str | None = None) -> int:
                 if not name.endswith(".lock"):
                     files.remove_quietly(os.path.join(location, name))
             files.remove_quietly(entry.path(".lock"))   # waiters notice and retry
+    for name in _listdir(location):
+        if name.startswith("compiler-") and name.endswith(".json"):
+            files.remove_quietly(os.path.join(location, name))   # --version memos
     return removed
 
 

@@ -1,0 +1,136 @@
+"""The cache across processes: a warm second process, four racing processes, the CLI."""
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+
+from tests.cache.tiny import ADD_SOURCE, FLAGS
+from tracer import cache
+
+REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+# One process: wait for the start signal; time getting the library, loading it, calling it.
+CHILD = """
+import json, os, sys, time
+import cffi
+from tracer.cache import compile_count, compiled_library
+go = os.environ.get("GO_FILE")
+if go:
+    open(go + "." + str(os.getpid()), "w").close()     # ready
+ffi = cffi.FFI()
+ffi.cdef("int add(int a, int b);")     # parsing C declarations: not the cache's time
+while go and not os.path.exists(go):
+    time.sleep(0.001)
+start = time.perf_counter()
+path = compiled_library(SOURCE, compiler=COMPILER, flags=FLAGS)
+result = ffi.dlopen(path).add(20, 22)
+seconds = time.perf_counter() - start
+print(json.dumps({"result": result, "seconds": seconds, "compiles": compile_count(), "path": path}))
+"""
+
+
+def _env(cache_root, **extra):
+    env = dict(os.environ, TRACER_CACHE_DIR=cache_root, PYTHONPATH=REPO, **extra)
+    env.pop("PYTHONWARNINGS", None)
+    return env
+
+
+def _child_code(compiler):
+    return (f"SOURCE = {ADD_SOURCE!r}\nCOMPILER = {list(compiler)!r}\nFLAGS = {FLAGS!r}\n"
+            + CHILD)
+
+
+def _report(done):
+    assert done.returncode == 0, done.stderr
+    assert "Warning" not in done.stderr, done.stderr
+    return json.loads(done.stdout)
+
+
+def _run_child(cache_root, compiler=("cc",)):
+    done = subprocess.run([sys.executable, "-c", _child_code(compiler)], cwd=REPO,
+                          env=_env(cache_root), capture_output=True, text=True, timeout=120)
+    return _report(done)
+
+
+def test_second_process_compiles_nothing_and_starts_10x_faster(cache_root):
+    first = _run_child(cache_root)
+    second = _run_child(cache_root)
+    assert first["result"] == second["result"] == 20 + 22
+    assert first["compiles"] == 1 and second["compiles"] == 0
+    assert second["path"] == first["path"]
+    assert second["seconds"] * 10 <= first["seconds"], (first["seconds"], second["seconds"])
+
+
+def test_four_processes_at_once_compile_once(cache_root, tmp_path, counting_cc):
+    script, marker = counting_cc
+    go = str(tmp_path / "go")
+    children = [subprocess.Popen([sys.executable, "-c", _child_code([script])], cwd=REPO,
+                                 env=_env(cache_root, GO_FILE=go), stdout=subprocess.PIPE,
+                                 stderr=subprocess.PIPE, text=True) for _ in range(4)]
+    deadline = time.monotonic() + 60
+    while len([n for n in os.listdir(tmp_path) if n.startswith("go.")]) < 4:
+        assert time.monotonic() < deadline and all(c.poll() is None for c in children)
+        time.sleep(0.01)                 # until all four have imported and wait on the signal
+    open(go, "w").close()
+    reports = []
+    for child in children:
+        stdout, stderr = child.communicate(timeout=120)
+        reports.append(_report(subprocess.CompletedProcess(child.args, child.returncode,
+                                                           stdout, stderr)))
+    assert [r["result"] for r in reports] == [20 + 22] * 4
+    assert sum(r["compiles"] for r in reports) == 1
+    assert len({r["path"] for r in reports}) == 1
+    assert marker.read_text().count("\n") == 1       # the compiler itself ran once
+    assert cache.info(cache_root)["entries"] == 1
+    assert [n for n in os.listdir(cache_root) if n.endswith(".tmp")] == []
+
+
+def _cli(cache_root, *args):
+    return subprocess.run([sys.executable, "-m", "tracer", "cache", *args], cwd=REPO,
+                          env=_env(cache_root), capture_output=True, text=True, timeout=120)
+
+
+def test_cli_info_and_clear(cache_root):
+    cache.compiled_library(ADD_SOURCE, compiler=["cc"], flags=FLAGS, directory=cache_root)
+    size = sum(os.path.getsize(os.path.join(cache_root, n)) for n in os.listdir(cache_root))
+    info = _cli(cache_root, "info")
+    assert info.returncode == 0, info.stderr
+    lines = info.stdout.splitlines()
+    assert lines[0] == f"location: {cache_root}"
+    assert lines[1].split() == ["entries:", "1"]
+    assert lines[2].endswith(f"({size} bytes)")
+    cleared = _cli(cache_root, "clear")
+    assert cleared.returncode == 0, cleared.stderr
+    assert cleared.stdout.strip() == f"removed 1 entry from {cache_root}"
+    assert not [n for n in os.listdir(cache_root) if n.endswith(".so")]
+    assert _cli(cache_root, "info").stdout.splitlines()[1].split() == ["entries:", "0"]
+
+
+def test_cli_usage_errors(cache_root):
+    for args in [(), ("nonsense",), ("info", "extra")]:
+        done = _cli(cache_root, *args)
+        assert done.returncode == 2 and "usage" in done.stderr
+    demo_usage = subprocess.run([sys.executable, "-m", "tracer"], cwd=REPO, env=_env(cache_root),
+                                capture_output=True, text=True, timeout=120)
+    assert demo_usage.returncode == 2 and "demo" in demo_usage.stderr
+
+
+def test_a_changed_compiler_gets_a_new_entry(cache_root, tmp_path):
+    fake = tmp_path / "fake-cc"
+
+    def install(version):
+        fake.write_text('#!/bin/sh\n'
+                        f'if [ "$1" = --version ]; then echo "fake-cc {version}"; exit 0; fi\n'
+                        'exec cc "$@"\n')
+        fake.chmod(0o755)
+
+    install("1.0")
+    first = _run_child(cache_root, compiler=[str(fake)])
+    assert first["compiles"] == 1 and _run_child(cache_root, [str(fake)])["compiles"] == 0
+    install("2.0.1")                                  # an upgrade: new --version
+    upgraded = _run_child(cache_root, compiler=[str(fake)])
+    assert upgraded["compiles"] == 1 and upgraded["path"] != first["path"]
+    assert upgraded["result"] == 20 + 22
