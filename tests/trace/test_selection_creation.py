@@ -313,6 +313,17 @@ def test_round(dtype, decimals):
     check_against_numpy(lambda x: x.round(decimals), x)
 
 
+@pytest.mark.parametrize("decimals", [-400, -20, 20, 400])
+def test_round_extreme_decimals(decimals):
+    x = np.array([1.5, -2.25, 1e300, np.nan, 123456.0])
+    check_against_numpy(lambda x: np.round(x, decimals), x)
+    with np.errstate(over="ignore"):
+        x32 = x.astype(np.float32)
+    check_against_numpy(lambda x: np.round(x, decimals), x32)
+    if decimals < 0:
+        check_against_numpy(lambda x: np.round(x, decimals), np.array([5, -123], np.int64))
+
+
 def test_round_bool_is_refused():
     with pytest.raises(TypeError):
         tr.compile(lambda x: np.round(x))(np.ones(3, bool))
@@ -450,6 +461,9 @@ def test_repeat(dtype, axis, repeats):
 def test_repeat_errors():
     raises(ValueError, lambda x: np.repeat(x, [1, 2], axis=0), np.ones((3, 2)))
     raises(ValueError, lambda x: np.repeat(x, -1), np.ones(3))
+    raises(TypeError, lambda x: np.repeat(x, np.array([1.0, 2.0, 0.0])), np.ones(3))
+    check_against_numpy(lambda x: np.repeat(x, [1.5, 2.0, 0.9]), np.ones(3))
+    check_against_numpy(lambda x: np.repeat(x, 2.7), np.ones(3))
     raises(np.exceptions.AxisError, lambda x: np.repeat(x, 2, axis=2), np.ones((3, 2)))
     with pytest.raises(TypeError):
         tr.compile(lambda x, r: np.repeat(x, r))(np.ones(3), np.array([1, 2, 3]))
@@ -520,6 +534,25 @@ def test_pad_constant_values(dtype, values):
     check_against_numpy(lambda x: np.pad(x, ((1, 2), (2, 1)), constant_values=values), x)
 
 
+@pytest.mark.parametrize("dtype", DTYPES + ["uint8"])
+@pytest.mark.parametrize("mode", ["maximum", "minimum", "mean"])
+@pytest.mark.parametrize("stat_length", [None, 1, 2, ((1, 3), (10, 2))])
+def test_pad_stat_modes(dtype, mode, stat_length):
+    x = make((3, 4), dtype, 1, "s")
+    if dtype == "uint8":
+        x = np.arange(12, dtype=dtype).reshape(3, 4) * 7
+    check_against_numpy(lambda x: np.pad(x, ((1, 2), (3, 0)), mode, stat_length=stat_length), x)
+    check_against_numpy(lambda x: np.pad(x, 2, mode), x)
+
+
+def test_pad_empty_mode_shape_and_dtype():
+    x = make((2, 3), "int32")
+    got = tr.compile(lambda x: np.pad(x, ((1, 0), (2, 2)), "empty"))(x)
+    want = np.pad(x, ((1, 0), (2, 2)), "empty")
+    assert got.dtype == want.dtype and got.shape == want.shape
+    np.testing.assert_array_equal(got[1:, 2:-2], x)
+
+
 def test_pad_edges():
     check_against_numpy(lambda x: np.pad(x, 2, "constant", constant_values=5), np.ones((0, 3)))
     check_against_numpy(lambda x: np.pad(x, ((0, 0), (1, 2)), "edge"), np.ones((0, 3)))
@@ -537,8 +570,11 @@ def test_pad_errors():
     raises(ValueError, lambda x: np.pad(x, 1, "edge", constant_values=2), x)
     raises(ValueError, lambda x: np.pad(x, 1, "edge"), np.ones((0, 2)))
     raises(ValueError, lambda x: np.pad(x, ((1, 2), (3, 4), (5, 6))), x)
+    raises(ValueError, lambda x: np.pad(x, 1, "maximum", stat_length=0), x)
     with pytest.raises(NotImplementedError):
-        tr.compile(lambda x: np.pad(x, 1, "mean"))(x)
+        tr.compile(lambda x: np.pad(x, 1, "median"))(x)
+    with pytest.raises(NotImplementedError):
+        tr.compile(lambda x: np.pad(x, 1, "reflect", reflect_type="odd"))(x)
 
 
 @pytest.mark.parametrize("dtype", DTYPES)

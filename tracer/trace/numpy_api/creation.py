@@ -19,7 +19,7 @@ from .. import prims
 from ..context import user_loc
 from ..errors import at_line
 from ..proxy import Proxy, operand, wrap
-from . import shapes
+from . import reductions, shapes
 from .common import normalize_axis
 
 
@@ -98,6 +98,10 @@ def repeat(a, repeats, axis=None):
         x, axis = prims.reshape(x, (x.type.size,)), 0
     ax = normalize_axis(axis, x.ndim)
     counts = np.asarray(repeats)
+    if isinstance(repeats, np.ndarray) and counts.dtype.kind not in "biu":
+        raise TypeError(f"Cannot cast array data from dtype('{counts.dtype}') to "
+                        "dtype('int64') according to the rule 'safe'")
+    counts = counts.astype(np.int64)  # numpy converts scalars and lists item by item
     if counts.ndim == 0 or counts.size == 1:
         r = int(counts.reshape(()))
         if r < 0:
@@ -233,19 +237,49 @@ def pad(array, pad_width, mode="constant", **kwargs):
         raise ValueError(f"unsupported keyword arguments for mode '{mode}': {unsupported}")
     if mode in ("constant", "empty"):
         return wrap(_pad_constant(x, widths, kwargs.get("constant_values", 0)))
-    if mode not in _INDEX_MODES or kwargs.get("reflect_type", "even") != "even":
+    if mode not in _INDEX_MODES + tuple(_STATS) or kwargs.get("reflect_type", "even") != "even":
         raise NotImplementedError(f"tracer supports np.pad modes constant, empty, edge, wrap, "
-                                  f"reflect and symmetric (reflect_type='even'), not {mode!r} "
-                                  f"with {kwargs}")
+                                  f"reflect, symmetric (reflect_type='even'), maximum, minimum "
+                                  f"and mean, not {mode!r} with {kwargs}")
     for axis, (before, after) in enumerate(widths):
         if x.shape[axis] == 0 and (before or after):
             raise ValueError(f"can't extend empty axis {axis} using modes other than "
                              "'constant' or 'empty'")
+    if x.type.size == 0:  # numpy computes nothing: the pad areas are empty too
+        return wrap(_pad_constant(x, widths, 0))
+    if mode in _STATS:
+        lengths = _arraypad_impl._as_pairs(kwargs.get("stat_length"), x.ndim, as_index=True)
+        for axis, (width_pair, length_pair) in enumerate(zip(widths, lengths)):
+            x = _pad_stat(x, axis, width_pair, length_pair, mode)
+        return wrap(x)
     for axis, (before, after) in enumerate(widths):
         if before or after:
             index = np.pad(np.arange(x.shape[axis], dtype=np.int64), (before, after), mode=mode)
             x = prims.bind(Op.GATHER, [x, prims.const(index)], axis=axis)
     return wrap(x)
+
+
+_STATS = {"maximum": Op.REDUCE_MAX, "minimum": Op.REDUCE_MIN, "mean": Op.REDUCE_SUM}
+
+
+def _pad_stat(x: Node, axis: int, widths, lengths, mode: str) -> Node:
+    """numpy's _get_stats: the statistic of the first/last stat_length values."""
+    n = x.shape[axis]
+    lengths = [n if length is None or n < length else int(length) for length in lengths]
+    if 0 in lengths and mode != "mean":
+        raise ValueError("stat_length of 0 yields no value for padding")
+    stats = []
+    for length, start in zip(lengths, (0, n - lengths[1])):
+        chunk = _take_range(x, axis, start, start + length)
+        if mode == "mean":
+            stat = reductions.mean(wrap(chunk), axis=axis, keepdims=True).node
+            if x.dtype.kind in "iu":  # numpy rounds the mean half to even for int arrays
+                stat = prims.bind(Op.RINT, [stat])
+        else:
+            stat = prims.expand_dims(prims.reduce(_STATS[mode], chunk, (axis,)), [axis])
+        stats.append(prims.cast(stat, x.dtype))
+    pieces = [_block(x, axis, widths[0], stats[0]), x, _block(x, axis, widths[1], stats[1])]
+    return prims.concatenate([p for p in pieces if p.shape[axis]] or [x], axis)
 
 
 def _block(x: Node, axis: int, width: int, fill: Node) -> Node:

@@ -266,7 +266,8 @@ def round(a, decimals=0, out=None):
         return wrap(x)
     work = np.float64 if x.dtype.kind in "iu" else x.dtype
     scale_first, undo = (Op.MUL, Op.DIV) if decimals >= 0 else (Op.DIV, Op.MUL)
-    factor = prims.full(x.shape, 10.0 ** abs(decimals), work)
+    with np.errstate(over="ignore"):  # numpy's power of ten is a C double: inf past 1e308
+        factor = prims.full(x.shape, np.float64(10.0) ** abs(decimals), work)
     y = prims.bind(scale_first, [prims.cast(x, work), factor])
     y = prims.bind(undo, [prims.bind(Op.RINT, [y]), factor])
     return wrap(prims.cast(y, x.dtype))
