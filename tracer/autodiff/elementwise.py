@@ -94,7 +94,7 @@ def digamma(x: Node) -> Node:
     w = b.add(z, full_like(z, 10))
     inv2 = _recip(b.square(w))
     series = None
-    for coef in (1 / 12, -1 / 120, 1 / 252, -1 / 240, 1 / 132, -691 / 32760):
+    for coef in (-691 / 32760, 1 / 132, -1 / 240, 1 / 252, -1 / 120, 1 / 12):  # Horner
         series = b.add(full_like(w, coef), b.mul(inv2, series)) if series is not None \
             else full_like(w, coef)
     asym = b.sub(b.sub(bind(Op.LOG, w), bind(Op.DIV, full_like(w, 0.5), w)),
