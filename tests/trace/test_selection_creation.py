@@ -545,6 +545,20 @@ def test_pad_stat_modes(dtype, mode, stat_length):
     check_against_numpy(lambda x: np.pad(x, 2, mode), x)
 
 
+@pytest.mark.parametrize("dtype", DTYPES + ["uint8"])
+@pytest.mark.parametrize("end_values", [0, 3, ((1, 2.5), (-3, 10))])
+@pytest.mark.parametrize("width", [1, ((0, 2), (3, 1)), 5])
+def test_pad_linear_ramp(dtype, end_values, width):
+    x = make((3, 4), dtype, 1, "t")
+    if dtype == "uint8":
+        x = np.arange(12, dtype=dtype).reshape(3, 4) * 7
+    check_against_numpy(lambda x: np.pad(x, width, "linear_ramp", end_values=end_values), x)
+
+
+def test_pad_linear_ramp_zero_step():
+    check_against_numpy(lambda x: np.pad(x, 2, "linear_ramp", end_values=1.0), np.ones((2, 2)))
+
+
 def test_pad_empty_mode_shape_and_dtype():
     x = make((2, 3), "int32")
     got = tr.compile(lambda x: np.pad(x, ((1, 0), (2, 2)), "empty"))(x)

@@ -237,16 +237,21 @@ def pad(array, pad_width, mode="constant", **kwargs):
         raise ValueError(f"unsupported keyword arguments for mode '{mode}': {unsupported}")
     if mode in ("constant", "empty"):
         return wrap(_pad_constant(x, widths, kwargs.get("constant_values", 0)))
-    if mode not in _INDEX_MODES + tuple(_STATS) or kwargs.get("reflect_type", "even") != "even":
+    if mode not in _INDEX_MODES + tuple(_STATS) + ("linear_ramp",) or kwargs.get("reflect_type", "even") != "even":
         raise NotImplementedError(f"tracer supports np.pad modes constant, empty, edge, wrap, "
-                                  f"reflect, symmetric (reflect_type='even'), maximum, minimum "
-                                  f"and mean, not {mode!r} with {kwargs}")
+                                  f"reflect, symmetric (reflect_type='even'), maximum, minimum, "
+                                  f"mean and linear_ramp, not {mode!r} with {kwargs}")
     for axis, (before, after) in enumerate(widths):
         if x.shape[axis] == 0 and (before or after):
             raise ValueError(f"can't extend empty axis {axis} using modes other than "
                              "'constant' or 'empty'")
     if x.type.size == 0:  # numpy computes nothing: the pad areas are empty too
         return wrap(_pad_constant(x, widths, 0))
+    if mode == "linear_ramp":
+        ends = _arraypad_impl._as_pairs(kwargs.get("end_values", 0), x.ndim)
+        for axis, (width_pair, end_pair) in enumerate(zip(widths, ends)):
+            x = _pad_ramp(x, axis, width_pair, end_pair)
+        return wrap(x)
     if mode in _STATS:
         lengths = _arraypad_impl._as_pairs(kwargs.get("stat_length"), x.ndim, as_index=True)
         for axis, (width_pair, length_pair) in enumerate(zip(widths, lengths)):
@@ -279,6 +284,39 @@ def _pad_stat(x: Node, axis: int, widths, lengths, mode: str) -> Node:
             stat = prims.expand_dims(prims.reduce(_STATS[mode], chunk, (axis,)), [axis])
         stats.append(prims.cast(stat, x.dtype))
     pieces = [_block(x, axis, widths[0], stats[0]), x, _block(x, axis, widths[1], stats[1])]
+    return prims.concatenate([p for p in pieces if p.shape[axis]] or [x], axis)
+
+
+def _pad_ramp(x: Node, axis: int, widths, ends) -> Node:
+    """numpy's _get_linear_ramps: linspace(end, edge, width, endpoint=False) in float64."""
+    n = x.shape[axis]
+    ramps = []
+    for width, end, edge_at, reverse in ((widths[0], ends[0], 0, False),
+                                         (widths[1], ends[1], n - 1, True)):
+        width = int(width)
+        shape = x.shape[:axis] + (width,) + x.shape[axis + 1:]
+        edge = prims.cast(_take_range(x, axis, edge_at, edge_at + 1), np.float64)
+        start = prims.full(edge.shape, np.float64(end), np.float64)
+        delta = prims.bind(Op.SUB, [edge, start])
+        div = prims.full(edge.shape, max(width, 1), np.float64)
+        step = prims.bind(Op.DIV, [delta, div])
+        # numpy multiplies by the step, unless some step is 0: then scales i / div by delta
+        zero = prims.bind(Op.EQ, [step, prims.full(step.shape, 0.0, np.float64)])
+        any_zero = prims.reduce(Op.REDUCE_MAX, zero, range(zero.ndim)) if zero.ndim else zero
+        iota = np.arange(width, dtype=np.float64).reshape([-1 if i == axis else 1
+                                                          for i in range(x.ndim)])
+        i = prims.broadcast_to(prims.const(iota), shape)
+        by_step = prims.bind(Op.MUL, [i, prims.broadcast_to(step, shape)])
+        scaled = prims.bind(Op.DIV, [i, prims.broadcast_to(div, shape)])
+        by_delta = prims.bind(Op.MUL, [scaled, prims.broadcast_to(delta, shape)])
+        pick = prims.broadcast_to(any_zero, shape)
+        ramp = prims.select(pick, by_delta, by_step)
+        ramp = prims.bind(Op.ADD, [ramp, prims.broadcast_to(start, shape)])
+        if x.dtype.kind in "iu":
+            ramp = prims.bind(Op.FLOOR, [ramp])
+        ramp = prims.cast(ramp, x.dtype)
+        ramps.append(_reverse(ramp, (axis,)) if reverse else ramp)
+    pieces = [ramps[0], x, ramps[1]]
     return prims.concatenate([p for p in pieces if p.shape[axis]] or [x], axis)
 
 
