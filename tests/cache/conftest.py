@@ -13,7 +13,7 @@ def pytest_collection_modifyitems(items):
     no_cc = shutil.which("cc") is None
     here = os.path.dirname(__file__)
     for item in items:
-        if str(item.fspath).startswith(here):
+        if str(item.path).startswith(here + os.sep):
             item.add_marker(pytest.mark.needs_cc)
             if no_cc:
                 item.add_marker(pytest.mark.skip(reason="no C compiler `cc` on PATH"))

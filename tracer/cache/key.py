@@ -25,10 +25,11 @@ _cpu_features: str | None = None
 
 
 def cache_key(source: str, compiler: list[str], flags: list[str],
-              memo_dir: str | None = None) -> str:
+              memo_dir: str | None = None, source_suffix: str = ".c") -> str:
     """The hex sha256 naming the library built by `compiler + flags` from `source`."""
     material = {
         "source": source,
+        "language": source_suffix,
         "compiler": compiler_identity(compiler, memo_dir),
         "flags": list(flags),
         "tracer": tracer_version(),

@@ -55,7 +55,7 @@ def compiled_library(source: str, *, compiler: list[str], flags: list[str],
         raise TypeError(f"compiled_library: `source` must be str, got {type(source).__name__}")
     compiler, flags = [os.fspath(c) for c in compiler], [os.fspath(f) for f in flags]
     location = cache_dir(directory)
-    entry = _Entry(location, cache_key(source, compiler, flags, memo_dir=location))
+    entry = _Entry(location, cache_key(source, compiler, flags, location, source_suffix))
     if _problem(entry) is None:
         return entry.path(".so")
     with files.locked(entry.path(".lock")):
