@@ -92,6 +92,13 @@ def test_where_empty_and_nan():
     check_against_numpy(lambda x: np.where(np.isnan(x), 0.0, x), x)
 
 
+def test_where_and_select_take_lists_of_traced_values():
+    x = make((3,), "float32")
+    check_against_numpy(lambda x: np.where(x > 0, [x[0], 1.0, x[2]], 0), x)
+    check_against_numpy(lambda x: np.where(x > 0, [1, 2, 3], x), x)
+    check_against_numpy(lambda x: np.select([x > 0], [[x[1], x[0], 2]], default=-1), x)
+
+
 def test_where_one_argument_is_refused():
     with pytest.raises(TypeError, match="np.where"):
         tr.compile(lambda c: np.where(c))(np.ones(3, bool))

@@ -18,7 +18,7 @@ from ...ir import Node, Op
 from .. import prims
 from ..context import user_loc
 from ..errors import at_line
-from ..proxy import Proxy, as_concrete_array, concrete_value, operand, wrap
+from ..proxy import Proxy, concrete_value, operand, wrap
 from . import reductions
 from .common import broadcast_shapes, normalize_axis, out_none, result_dtype
 from .ufuncs import call_ufunc, resolve_loop
@@ -42,12 +42,17 @@ def where(condition, *args):
             "static argument (static_argnums)", user_loc()))
     if len(args) != 2:
         raise ValueError("either both or neither of x and y should be given")
-    x, y = args
+    x, y = (_strong_if_sequence(v) for v in args)
     dtype = result_dtype(x, y)
     cond = prims.cast(_node(condition), bool)
     a, b = prims.cast(_node(x), dtype), prims.cast(_node(y), dtype)
     shape = broadcast_shapes([cond.shape, a.shape, b.shape])
     return wrap(prims.select(*(prims.broadcast_to(n, shape) for n in (cond, a, b))))
+
+
+def _strong_if_sequence(x: Any) -> Any:
+    """A list or tuple (maybe holding proxies) as one array, like numpy's asarray."""
+    return wrap(_node(x)) if isinstance(x, (list, tuple)) else x
 
 
 def _is_python_number(x: Any) -> bool:
@@ -60,7 +65,7 @@ def select(condlist, choicelist, default=0):
         raise ValueError("list of cases must be same length as list of conditions")
     if len(condlist) == 0:
         raise ValueError("select with an empty condition list is not possible")
-    choices = [c if _is_python_number(c) or isinstance(c, Proxy) else as_concrete_array(c)
+    choices = [c if _is_python_number(c) or isinstance(c, Proxy) else wrap(_node(c))
                for c in list(choicelist) + [default]]
     dtype = result_dtype(*choices)
     conds = [_node(c) for c in condlist]
