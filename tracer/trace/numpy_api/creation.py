@@ -23,6 +23,11 @@ from . import reductions, shapes
 from .common import normalize_axis
 
 
+def _fail(exc: type[Exception], msg: str) -> Exception:
+    """numpy's exception type and wording, plus the user's line."""
+    return exc(at_line(msg, user_loc()))
+
+
 def _node(x: Any) -> Node:
     return operand(x)[0]
 
@@ -46,7 +51,7 @@ def full_like(a, fill_value, dtype=None, order="K", subok=True, shape=None, *, d
     except ValueError:
         ok = False
     if not ok:
-        raise ValueError(f"could not broadcast input array from shape {fill.shape} "
+        raise _fail(ValueError, f"could not broadcast input array from shape {fill.shape} "
                          f"into shape {out_shape}")
     if fill.op is Op.CONST and fill.ndim == 0:
         with np.errstate(all="ignore"):
@@ -78,7 +83,7 @@ def tile(A, reps):
     x = _node(A)
     tup = tuple(int(r) for r in reps) if np.iterable(reps) else (int(reps),)
     if any(r < 0 for r in tup):
-        raise ValueError("negative dimensions are not allowed")
+        raise _fail(ValueError, "negative dimensions are not allowed")
     d = max(len(tup), x.ndim)
     tup = (1,) * (d - len(tup)) + tup
     shape = (1,) * (d - x.ndim) + x.shape
@@ -99,13 +104,13 @@ def repeat(a, repeats, axis=None):
     ax = normalize_axis(axis, x.ndim)
     counts = np.asarray(repeats)
     if isinstance(repeats, np.ndarray) and counts.dtype.kind not in "biu":
-        raise TypeError(f"Cannot cast array data from dtype('{counts.dtype}') to "
+        raise _fail(TypeError, f"Cannot cast array data from dtype('{counts.dtype}') to "
                         "dtype('int64') according to the rule 'safe'")
     counts = counts.astype(np.int64)  # numpy converts scalars and lists item by item
     if counts.ndim == 0 or counts.size == 1:
         r = int(counts.reshape(()))
         if r < 0:
-            raise ValueError("negative dimensions are not allowed")
+            raise _fail(ValueError, "negative dimensions are not allowed")
         n = x.shape[ax]
         y = prims.expand_dims(x, [ax + 1])
         y = prims.broadcast_to(y, x.shape[:ax + 1] + (r,) + x.shape[ax + 1:])
@@ -129,7 +134,7 @@ def _axis_tuple(axis: Any, ndim: int) -> tuple[int, ...]:
     axes = tuple(axis) if isinstance(axis, (tuple, list)) else (axis,)
     norm = tuple(normalize_axis(a, ndim) for a in axes)
     if len(set(norm)) != len(norm):
-        raise ValueError("repeated axis")
+        raise _fail(ValueError, "repeated axis")
     return norm
 
 
@@ -142,14 +147,14 @@ def flip(m, axis=None):
 def fliplr(m):
     x = _node(m)
     if x.ndim < 2:
-        raise ValueError("Input must be >= 2-d.")
+        raise _fail(ValueError, "Input must be >= 2-d.")
     return wrap(_reverse(x, (1,)))
 
 
 def flipud(m):
     x = _node(m)
     if x.ndim < 1:
-        raise ValueError("Input must be >= 1-d.")
+        raise _fail(ValueError, "Input must be >= 1-d.")
     return wrap(_reverse(x, (0,)))
 
 
@@ -179,7 +184,7 @@ def roll(a, shift, axis=None):
     axes = tuple(axis) if isinstance(axis, (tuple, list)) else (axis,)
     pairs = np.broadcast(shift, tuple(normalize_axis(a, x.ndim) for a in axes))
     if pairs.ndim > 1:
-        raise ValueError("'shift' and 'axis' should be scalars or 1D sequences")
+        raise _fail(ValueError, "'shift' and 'axis' should be scalars or 1D sequences")
     totals = [0] * x.ndim
     for sh, ax in pairs:
         totals[int(ax)] += int(sh)
@@ -192,11 +197,11 @@ def rot90(m, k=1, axes=(0, 1)):
     x = _node(m)
     axes = tuple(axes)
     if len(axes) != 2:
-        raise ValueError("len(axes) must be 2.")
+        raise _fail(ValueError, "len(axes) must be 2.")
     if axes[0] == axes[1] or abs(axes[0] - axes[1]) == x.ndim:
-        raise ValueError("Axes must be different.")
+        raise _fail(ValueError, "Axes must be different.")
     if any(a >= x.ndim or a < -x.ndim for a in axes):
-        raise ValueError(f"Axes={axes} out of range for array of ndim={x.ndim}.")
+        raise _fail(ValueError, f"Axes={axes} out of range for array of ndim={x.ndim}.")
     k %= 4
     a0, a1 = axes[0] % x.ndim, axes[1] % x.ndim
     if k == 0:
@@ -228,22 +233,22 @@ def pad(array, pad_width, mode="constant", **kwargs):
     x = _node(array)
     widths = np.asarray(pad_width)
     if widths.dtype.kind != "i":
-        raise TypeError("`pad_width` must be of integral type.")
+        raise _fail(TypeError, "`pad_width` must be of integral type.")
     widths = _arraypad_impl._as_pairs(widths, x.ndim, as_index=True)
     if callable(mode) or mode not in _PAD_KWARGS:
-        raise ValueError(f"mode '{mode}' is not supported")
+        raise _fail(ValueError, f"mode '{mode}' is not supported")
     unsupported = set(kwargs) - _PAD_KWARGS[mode]
     if unsupported:
-        raise ValueError(f"unsupported keyword arguments for mode '{mode}': {unsupported}")
+        raise _fail(ValueError, f"unsupported keyword arguments for mode '{mode}': {unsupported}")
     if mode in ("constant", "empty"):
         return wrap(_pad_constant(x, widths, kwargs.get("constant_values", 0)))
     if mode not in _INDEX_MODES + tuple(_STATS) + ("linear_ramp",) or kwargs.get("reflect_type", "even") != "even":
-        raise NotImplementedError(f"tracer supports np.pad modes constant, empty, edge, wrap, "
+        raise _fail(NotImplementedError, f"tracer supports np.pad modes constant, empty, edge, wrap, "
                                   f"reflect, symmetric (reflect_type='even'), maximum, minimum, "
                                   f"mean and linear_ramp, not {mode!r} with {kwargs}")
     for axis, (before, after) in enumerate(widths):
         if x.shape[axis] == 0 and (before or after):
-            raise ValueError(f"can't extend empty axis {axis} using modes other than "
+            raise _fail(ValueError, f"can't extend empty axis {axis} using modes other than "
                              "'constant' or 'empty'")
     if x.type.size == 0:  # numpy computes nothing: the pad areas are empty too
         return wrap(_pad_constant(x, widths, 0))
@@ -272,7 +277,7 @@ def _pad_stat(x: Node, axis: int, widths, lengths, mode: str) -> Node:
     n = x.shape[axis]
     lengths = [n if length is None or n < length else int(length) for length in lengths]
     if 0 in lengths and mode != "mean":
-        raise ValueError("stat_length of 0 yields no value for padding")
+        raise _fail(ValueError, "stat_length of 0 yields no value for padding")
     stats = []
     for length, start in zip(lengths, (0, n - lengths[1])):
         chunk = _take_range(x, axis, start, start + length)
@@ -359,7 +364,7 @@ def array_split(ary, indices_or_sections, axis=0):
     except TypeError:
         sections = int(indices_or_sections)
         if sections <= 0:
-            raise ValueError("number sections must be larger than 0.") from None
+            raise _fail(ValueError, "number sections must be larger than 0.") from None
         each, extras = divmod(total, sections)
         sizes = [0] + extras * [each + 1] + (sections - extras) * [each]
         div_points = list(np.cumsum(sizes))
@@ -370,26 +375,26 @@ def split(ary, indices_or_sections, axis=0):
     if not np.iterable(indices_or_sections):
         sections = indices_or_sections
         if _node(ary).shape[axis] % sections:
-            raise ValueError("array split does not result in an equal division") from None
+            raise _fail(ValueError, "array split does not result in an equal division") from None
     return array_split(ary, indices_or_sections, axis)
 
 
 def hsplit(ary, indices_or_sections):
     x = _node(ary)
     if x.ndim == 0:
-        raise ValueError("hsplit only works on arrays of 1 or more dimensions")
+        raise _fail(ValueError, "hsplit only works on arrays of 1 or more dimensions")
     return split(ary, indices_or_sections, 1 if x.ndim > 1 else 0)
 
 
 def vsplit(ary, indices_or_sections):
     if _node(ary).ndim < 2:
-        raise ValueError("vsplit only works on arrays of 2 or more dimensions")
+        raise _fail(ValueError, "vsplit only works on arrays of 2 or more dimensions")
     return split(ary, indices_or_sections, 0)
 
 
 def dsplit(ary, indices_or_sections):
     if _node(ary).ndim < 3:
-        raise ValueError("dsplit only works on arrays of 3 or more dimensions")
+        raise _fail(ValueError, "dsplit only works on arrays of 3 or more dimensions")
     return split(ary, indices_or_sections, 2)
 
 
@@ -419,7 +424,7 @@ atleast_1d, atleast_2d, atleast_3d = _atleast(1), _atleast(2), _atleast(3)
 
 def _sequence(tup: Any) -> list[Any]:
     if not hasattr(tup, "__getitem__"):
-        raise TypeError('arrays to stack must be passed as a "sequence" type such as list '
+        raise _fail(TypeError, 'arrays to stack must be passed as a "sequence" type such as list '
                         'or tuple.')
     return list(tup)
 
@@ -462,7 +467,7 @@ def append(arr, values, axis=None):
 def meshgrid(*xi, copy=True, sparse=False, indexing="xy"):
     ndim = len(xi)
     if indexing not in ("xy", "ij"):
-        raise ValueError("Valid values for `indexing` are 'xy' and 'ij'.")
+        raise _fail(ValueError, "Valid values for `indexing` are 'xy' and 'ij'.")
     nodes = [prims.reshape(_node(x), (_node(x).type.size,)) for x in xi]
     shapes_ = [[1] * ndim for _ in nodes]
     for i, s in enumerate(shapes_):

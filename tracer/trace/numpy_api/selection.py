@@ -26,6 +26,11 @@ from .ufuncs import call_ufunc, resolve_loop
 _NO_VALUE = np._NoValue  # numpy's own "argument not given" marker
 
 
+def _fail(exc: type[Exception], msg: str) -> Exception:
+    """numpy's exception type and wording, plus the user's line."""
+    return exc(at_line(msg, user_loc()))
+
+
 def _node(x: Any) -> Node:
     return operand(x)[0]
 
@@ -41,7 +46,7 @@ def where(condition, *args):
             "np.where(condition, x, fill) to keep the shape, or pass the condition as a "
             "static argument (static_argnums)", user_loc()))
     if len(args) != 2:
-        raise ValueError("either both or neither of x and y should be given")
+        raise _fail(ValueError, "either both or neither of x and y should be given")
     x, y = (_strong_if_sequence(v) for v in args)
     dtype = result_dtype(x, y)
     cond = prims.cast(_node(condition), bool)
@@ -62,16 +67,16 @@ def _is_python_number(x: Any) -> bool:
 def select(condlist, choicelist, default=0):
     """The first choice whose condition holds, else default (numpy's precedence)."""
     if len(condlist) != len(choicelist):
-        raise ValueError("list of cases must be same length as list of conditions")
+        raise _fail(ValueError, "list of cases must be same length as list of conditions")
     if len(condlist) == 0:
-        raise ValueError("select with an empty condition list is not possible")
+        raise _fail(ValueError, "select with an empty condition list is not possible")
     choices = [c if _is_python_number(c) or isinstance(c, Proxy) else wrap(_node(c))
                for c in list(choicelist) + [default]]
     dtype = result_dtype(*choices)
     conds = [_node(c) for c in condlist]
     for i, c in enumerate(conds):
         if c.dtype != np.bool_:
-            raise TypeError(f"invalid entry {i} in condlist: should be boolean ndarray")
+            raise _fail(TypeError, f"invalid entry {i} in condlist: should be boolean ndarray")
     nodes = [prims.cast(_node(c), dtype) for c in choices]
     shape = broadcast_shapes([n.shape for n in conds + nodes])
     result = prims.broadcast_to(nodes[-1], shape)
@@ -88,16 +93,16 @@ def clip(a, a_min=_NO_VALUE, a_max=_NO_VALUE, out=None, *, min=_NO_VALUE, max=_N
     """numpy's clip: min(max(a, lo), hi), NaN-propagating, with numpy's argument rules."""
     out_none(out, "clip")
     if kwargs:
-        raise TypeError(f"clip: arguments {sorted(kwargs)} are not supported on traced values")
+        raise _fail(TypeError, f"clip: arguments {sorted(kwargs)} are not supported on traced values")
     if a_min is _NO_VALUE and a_max is _NO_VALUE:
         a_min = None if min is _NO_VALUE else min
         a_max = None if max is _NO_VALUE else max
     elif a_min is _NO_VALUE:
-        raise TypeError("clip() missing 1 required positional argument: 'a_min'")
+        raise _fail(TypeError, "clip() missing 1 required positional argument: 'a_min'")
     elif a_max is _NO_VALUE:
-        raise TypeError("clip() missing 1 required positional argument: 'a_max'")
+        raise _fail(TypeError, "clip() missing 1 required positional argument: 'a_max'")
     elif min is not _NO_VALUE or max is not _NO_VALUE:
-        raise ValueError("Passing `min` or `max` keyword argument when `a_min` and `a_max` "
+        raise _fail(ValueError, "Passing `min` or `max` keyword argument when `a_min` and `a_max` "
                          "are provided is forbidden.")
     x, weak = operand(a)
     if x.dtype.kind in "iu":  # numpy drops Python-int bounds beyond the dtype's range
@@ -137,18 +142,18 @@ def _clip_both(a: Proxy, lo: Any, hi: Any) -> Proxy:
 def _index_node(indices: Any, size: int, axis: int, mode: str) -> Node:
     """Indices as an int64 node in [-size, size), per numpy's mode."""
     if mode not in ("raise", "clip", "wrap"):
-        raise ValueError(f"clipmode must be one of 'clip', 'raise', or 'wrap' (got '{mode}')")
+        raise _fail(ValueError, f"clipmode must be one of 'clip', 'raise', or 'wrap' (got '{mode}')")
     if isinstance(indices, (list, tuple)) and not isinstance(indices, Proxy):
         indices = np.asarray(indices).astype(np.int64)  # numpy converts lists item by item
     node = _node(indices)
     if node.dtype.kind not in "iub":
-        raise TypeError(f"Cannot cast array data from dtype('{node.dtype}') to "
+        raise _fail(TypeError, f"Cannot cast array data from dtype('{node.dtype}') to "
                         "dtype('int64') according to the rule 'same_kind'")
     node = prims.cast(node, np.int64)
     value = concrete_value(node)
     if value is not None:
         if size == 0 and value.size:
-            raise IndexError("cannot do a non-empty take from an empty axes.")
+            raise _fail(IndexError, "cannot do a non-empty take from an empty axes.")
         if mode == "clip":
             value = np.clip(value, 0, max(size - 1, 0))
         elif mode == "wrap" and size:
@@ -180,13 +185,13 @@ def take(a, indices, axis=None, out=None, mode="raise"):
 def take_along_axis(arr, indices, axis=-1):
     x, idx = _node(arr), _node(indices)
     if idx.dtype.kind not in "iu":
-        raise IndexError("`indices` must be an integer array")
+        raise _fail(IndexError, "`indices` must be an integer array")
     if axis is None:
         if idx.ndim != 1:
-            raise ValueError("when axis=None, `indices` must have a single dimension.")
+            raise _fail(ValueError, "when axis=None, `indices` must have a single dimension.")
         x, axis = prims.reshape(x, (x.type.size,)), 0
     if idx.ndim != x.ndim:
-        raise ValueError("`indices` and `arr` must have the same number of dimensions")
+        raise _fail(ValueError, "`indices` and `arr` must have the same number of dimensions")
     ax = normalize_axis(axis, x.ndim)
     rest = broadcast_shapes([tuple(1 if i == ax else d for i, d in enumerate(s))
                              for s in (x.shape, idx.shape)])
@@ -222,10 +227,10 @@ def triu(m, k=0):
 def diagonal(a, offset=0, axis1=0, axis2=1):
     x = _node(a)
     if x.ndim < 2:
-        raise ValueError("diag requires an array of at least two dimensions")
+        raise _fail(ValueError, "diag requires an array of at least two dimensions")
     i, j = normalize_axis(axis1, x.ndim, "axis1"), normalize_axis(axis2, x.ndim, "axis2")
     if i == j:
-        raise ValueError("axis1 and axis2 cannot be the same")
+        raise _fail(ValueError, "axis1 and axis2 cannot be the same")
     offset = int(offset)
     rest = [d for d in range(x.ndim) if d not in (i, j)]
     x = prims.transpose(x, rest + [i, j])
@@ -242,7 +247,7 @@ def diag(v, k=0):
     if x.ndim == 2:
         return diagonal(v, k)
     if x.ndim != 1:
-        raise ValueError("Input must be 1- or 2-d.")
+        raise _fail(ValueError, "Input must be 1- or 2-d.")
     k = int(k)
     n = x.shape[0] + abs(k)
     # gather from [v..., 0]: the diagonal reads v, everything else the zero
@@ -265,7 +270,7 @@ def round(a, decimals=0, out=None):
     x = _node(a)
     decimals = int(decimals)
     if x.dtype.kind == "b":
-        raise TypeError("tracer does not support np.round of a bool array "
+        raise _fail(TypeError, "tracer does not support np.round of a bool array "
                         "(numpy computes it in float16)")
     if x.dtype.kind in "iu" and decimals >= 0:
         return wrap(x)
