@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import subprocess
 import sys
 import time
@@ -134,3 +135,31 @@ def test_a_changed_compiler_gets_a_new_entry(cache_root, tmp_path):
     upgraded = _run_child(cache_root, compiler=[str(fake)])
     assert upgraded["compiles"] == 1 and upgraded["path"] != first["path"]
     assert upgraded["result"] == 20 + 22
+
+
+def test_a_process_killed_mid_compile_leaves_no_stuck_lock(cache_root, tmp_path):
+    hang, started = tmp_path / "hang", tmp_path / "started"
+    slow = tmp_path / "slow-cc"
+    slow.write_text('#!/bin/sh\n'
+                    f'if [ "$1" != --version ] && [ -e "{hang}" ]; then\n'
+                    f'  touch "{started}"; sleep 60\n'
+                    'fi\n'
+                    'exec cc "$@"\n')
+    slow.chmod(0o755)
+    hang.touch()
+    victim = subprocess.Popen([sys.executable, "-c", _child_code([str(slow)])], cwd=REPO,
+                              env=_env(cache_root), stdout=subprocess.PIPE,
+                              stderr=subprocess.PIPE, start_new_session=True)
+    try:
+        deadline = time.monotonic() + 60
+        while not started.exists():       # it holds the key's lock and is compiling
+            assert time.monotonic() < deadline and victim.poll() is None
+            time.sleep(0.01)
+    finally:
+        os.killpg(victim.pid, signal.SIGKILL)   # the child and its compiler, mid-build
+        victim.communicate()
+    hang.unlink()
+    assert [n for n in os.listdir(cache_root) if n.endswith(".tmp")]   # debris it left
+    survivor = _run_child(cache_root, compiler=[str(slow)])
+    assert survivor["compiles"] == 1 and survivor["result"] == 20 + 22
+    assert [n for n in os.listdir(cache_root) if n.endswith(".tmp")] == []

@@ -97,6 +97,7 @@ def _build(entry: _Entry, source: str, compiler: list[str], flags: list[str],
            source_suffix: str) -> None:
     """Compile into a temp file, record its checksum, then rename it into place."""
     global _compiles
+    _remove_orphans(entry)
     source_path = entry.path(source_suffix)
     files.write_atomic(source_path, source.encode("utf-8"), prefix=entry.key + ".")
     identity = compiler_identity(compiler, entry.directory)
@@ -116,6 +117,13 @@ def _build(entry: _Entry, source: str, compiler: list[str], flags: list[str],
     finally:
         files.remove_quietly(output)
     files.fsync_dir(entry.directory)
+
+
+def _remove_orphans(entry: _Entry) -> None:
+    """Temp files of this key left by a killed process (we hold the key's lock: none is live)."""
+    for name in _listdir(entry.directory):
+        if name.startswith(entry.key + ".") and name.endswith(".tmp"):
+            files.remove_quietly(os.path.join(entry.directory, name))
 
 
 def _run_compiler(command: list[str], source_path: str) -> None:
