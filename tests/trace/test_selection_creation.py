@@ -206,6 +206,17 @@ def test_take_traced_indices():
     check_against_numpy(lambda x, i: np.take(x, i, axis=-1), x, 4)
 
 
+def test_zero_d_arrays_act_as_one_d_for_take_repeat_count():
+    x = np.array(3.5)
+    check_against_numpy(lambda x: (np.take(x, [0, -1], axis=-1), np.take(x, 0, axis=0)), x)
+    check_against_numpy(lambda x: (np.repeat(x, 2, axis=-1), np.repeat(x, 3, axis=0)), x)
+    check_against_numpy(lambda x: np.count_nonzero(x, axis=-1, keepdims=True), x)
+    check_against_numpy(lambda x: np.count_nonzero(x, axis=0), x)
+    raises(np.exceptions.AxisError, lambda x: np.take(x, [0], axis=1), x)
+    raises(np.exceptions.AxisError, lambda x: np.repeat(x, 2, axis=1), x)
+    raises(np.exceptions.AxisError, lambda x: np.count_nonzero(x, axis=1), x)
+
+
 def test_take_errors():
     x = make((4, 5), "float64")
     raises(IndexError, lambda x: np.take(x, [5], axis=1), x)

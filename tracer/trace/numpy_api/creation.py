@@ -99,8 +99,8 @@ def repeat(a, repeats, axis=None):
         raise TypeError(at_line(
             "np.repeat with traced repeats has a result shape that depends on the data; "
             "pass the repeats as a static argument (static_argnums)", user_loc()))
-    if axis is None:
-        x, axis = prims.reshape(x, (x.type.size,)), 0
+    if axis is None or x.ndim == 0:  # numpy repeats a 0-d array as a 1-d one
+        x, axis = prims.reshape(x, (x.type.size,)), 0 if axis is None else axis
     ax = normalize_axis(axis, x.ndim)
     counts = np.asarray(repeats)
     if isinstance(repeats, np.ndarray) and counts.dtype.kind not in "biu":

@@ -174,9 +174,9 @@ def _index_node(indices: Any, size: int, axis: int, mode: str) -> Node:
 def take(a, indices, axis=None, out=None, mode="raise"):
     out_none(out, "take")
     x = _node(a)
-    if axis is None:
+    if axis is None or x.ndim == 0:  # numpy takes from a 0-d array as from a 1-d one
         x = prims.reshape(x, (x.type.size,))
-        axis = 0
+        axis = 0 if axis is None else axis
     ax = normalize_axis(axis, x.ndim)
     idx = _index_node(indices, x.shape[ax], ax, mode)
     return wrap(prims.bind(Op.GATHER, [x, idx], axis=ax))
@@ -334,6 +334,8 @@ def allclose(a, b, rtol=1e-05, atol=1e-08, equal_nan=False):
 
 def count_nonzero(a, axis=None, *, keepdims=False):
     x = prims.cast(prims.cast(_node(a), bool), np.int64)
+    if x.ndim == 0 and isinstance(axis, (int, np.integer)) and axis in (0, -1):
+        axis = None  # numpy's reductions accept axis 0 and -1 on a 0-d array
     return reductions.sum(wrap(x), axis=axis, keepdims=keepdims)
 
 
