@@ -25,11 +25,12 @@ def zeros_like(x: Node) -> Node:
 
 
 def scalar_value(x: Node) -> float | None:
-    """The value of a one-element constant, possibly broadcast; else None."""
-    base = x.inputs[0] if x.op is Op.BROADCAST_TO else x
-    if base.op is not Op.CONST or base.type.size != 1:
+    """The value of a one-element constant seen through reshapes and broadcasts; else None."""
+    while x.op in (Op.BROADCAST_TO, Op.RESHAPE):
+        x = x.inputs[0]
+    if x.op is not Op.CONST or x.type.size != 1:
         return None
-    return float(base.attrs["value"].array.flat[0])
+    return float(x.attrs["value"].array.flat[0])
 
 
 def materialize(t: MaybeNode, like: Node) -> Node:
@@ -65,15 +66,23 @@ def sub(a: MaybeNode, b: MaybeNode) -> MaybeNode:
 
 
 def neg(a: MaybeNode) -> MaybeNode:
-    return None if a is None else bind(Op.NEG, a)
+    if a is None:
+        return None
+    if a.op is Op.NEG:
+        return a.inputs[0]
+    value = scalar_value(a)
+    return bind(Op.NEG, a) if value is None else full_like(a, -value)
 
 
 def mul(a: MaybeNode, b: MaybeNode) -> MaybeNode:
     if a is None or b is None:
         return None
-    if scalar_value(a) == 1.0:
+    va, vb = scalar_value(a), scalar_value(b)
+    if va is not None and vb is not None:  # fold: derivative seeds are often constants
+        return full_like(a, va * vb)
+    if va == 1.0:
         return b
-    if scalar_value(b) == 1.0:
+    if vb == 1.0:
         return a
     return bind(Op.MUL, a, b)
 
