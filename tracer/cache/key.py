@@ -27,10 +27,12 @@ _cpu_features: str | None = None
 def cache_key(source: str, compiler: list[str], flags: list[str],
               memo_dir: str | None = None, source_suffix: str = ".c") -> str:
     """The hex sha256 naming the library built by `compiler + flags` from `source`."""
+    identity = compiler_identity(compiler, memo_dir)
     material = {
         "source": source,
         "language": source_suffix,
-        "compiler": compiler_identity(compiler, memo_dir),
+        # not the $PATH hit: /bin/cc and /usr/bin/cc are one compiler on merged-/usr systems
+        "compiler": [identity["command"], identity["realpath"], identity["version"]],
         "flags": list(flags),
         "tracer": tracer_version(),
         "target": cpu_target(flags),
@@ -79,8 +81,11 @@ def _identify(command: tuple[str, ...], memo_dir: str | None) -> dict[str, str]:
     if version is None:
         version = _version_output(command, path)
         if memo is not None:
-            files.write_atomic(memo, json.dumps({"stamp": stamp, "version": version}).encode(),
-                               prefix="compiler-")
+            try:
+                files.write_atomic(memo, json.dumps({"stamp": stamp, "version": version})
+                                   .encode(), prefix="compiler-")
+            except OSError:
+                pass                    # a memo only saves a spawn; the key is still right
     return {"command": " ".join(command), "path": path, "realpath": real, "version": version}
 
 
