@@ -7,7 +7,7 @@
 
 Cases that declare thread counts (the MLP training steps, the threads workload) run in
 child processes of this script, one per count, with OMP_NUM_THREADS, OPENBLAS_NUM_THREADS,
-TRACER_NUM_THREADS (...) set and the CPU affinity narrowed before the child starts.
+TRACER_NUM_THREADS (...) set and the CPU affinity narrowed to N CPUs.
 """
 from __future__ import annotations
 
@@ -21,6 +21,17 @@ import tempfile
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 if ROOT not in sys.path:
     sys.path.insert(0, ROOT)
+
+
+
+def _pin_cpus() -> None:
+    """A child run with --threads N keeps to N CPUs (set before any library starts threads)."""
+    if "--threads" in sys.argv[:-1]:
+        n = int(sys.argv[sys.argv.index("--threads") + 1])
+        os.sched_setaffinity(0, sorted(os.sched_getaffinity(0))[:n])
+
+
+_pin_cpus()
 
 from benchmarks.harness import systems  # noqa: E402
 
@@ -85,9 +96,8 @@ def run_children(cases: list, n: int, args: argparse.Namespace) -> list[dict]:
                 cmd += [flag, str(value)]
         cmd += ["--quick"] if args.quick else []
         env = dict(os.environ, **systems.thread_env(n))
-        cpus = sorted(os.sched_getaffinity(0))[:n]
-        print(f"  child process with {n} thread(s) on CPUs {cpus}", file=sys.stderr, flush=True)
-        proc = subprocess.run(cmd, env=env, preexec_fn=lambda: os.sched_setaffinity(0, cpus))
+        print(f"  child process with {n} thread(s)", file=sys.stderr, flush=True)
+        proc = subprocess.run(cmd, env=env)
         if proc.returncode != 0 or not os.path.exists(out):
             return [{"case": c.name, "description": c.description, "system": "numpy",
                      "status": "ERROR", "note": f"child with {n} threads exited {proc.returncode}",

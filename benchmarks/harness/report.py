@@ -34,7 +34,14 @@ def speedup(row: dict[str, Any], numpy_row: dict[str, Any] | None) -> str:
     if numpy_row is None or numpy_row["status"] != "ok" or row["status"] != "ok":
         return ""
     t = statistics.median(row["samples"])
-    return f"{statistics.median(numpy_row['samples']) / t:.2f}x" if t > 0 else ""
+    return ratio(statistics.median(numpy_row["samples"]) / t) if t > 0 else ""
+
+
+def ratio(r: float) -> str:
+    """A speedup: 1.23x, 12.3x, 0.045x."""
+    if r >= 10:
+        return f"{r:.1f}x"
+    return f"{r:.2f}x" if r >= 0.1 else f"{r:.3f}x"
 
 
 def case_label(row: dict[str, Any]) -> str:

@@ -3,7 +3,8 @@ from __future__ import annotations
 
 import importlib
 
-NAMES = ("overhead", "trace_time")
+NAMES = ("overhead", "trace_time", "elementwise", "hvp_rosen", "mlp_grad", "mlp_sgd",
+         "threads")
 
 
 def load_groups() -> list:
