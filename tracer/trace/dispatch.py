@@ -10,6 +10,7 @@ from typing import Any
 
 import numpy as np
 
+from . import array_api
 from .context import user_loc
 from .errors import at_line
 from .numpy_api import FUNCTIONS, indexing, linalg, reductions, shapes
@@ -108,6 +109,7 @@ def _method(func: Any):
 METHODS: dict[str, Any] = {
     "__array_ufunc__": _array_ufunc,
     "__array_function__": _array_function,
+    "__array_namespace__": lambda self, api_version=None: array_api.namespace_for(api_version),
     "__getitem__": _getitem,
     "__setitem__": _setitem,
     "__neg__": _unary(np.negative), "__pos__": _unary(np.positive),
