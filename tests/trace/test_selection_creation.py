@@ -157,6 +157,10 @@ def test_clip_python_int_beyond_dtype(dtype):
     check_against_numpy(lambda x: np.clip(x, -1000, 3), x)
 
 
+def test_clip_python_int_that_does_not_fit_raises():
+    raises(OverflowError, lambda x: np.clip(x, 1, -1), np.arange(3, dtype=np.uint8))
+
+
 @pytest.mark.parametrize("dtype", ["float32", "float64"])
 def test_clip_nan(dtype):
     x = with_specials(make((9,), dtype))
@@ -437,6 +441,21 @@ def test_full_like(dtype, fill):
         pytest.skip("numpy warns on casting NaN to int")
     check_against_numpy(lambda x: np.full_like(x, fill), x)
     check_against_numpy(lambda x: np.full_like(x, fill, dtype=np.float64), x)
+
+
+@pytest.mark.parametrize("dtype", ["int8", "uint8", "bool"])
+@pytest.mark.parametrize("fill", [300, -1, 2.5, 2**70])
+def test_full_like_and_pad_cast_fill_values_like_numpy(dtype, fill):
+    x = np.arange(4).astype(dtype)
+    for fn in (lambda x: np.full_like(x, fill), lambda x: np.pad(x, 1, constant_values=fill)):
+        try:
+            want = fn(x)
+        except (OverflowError, ValueError) as err:
+            with pytest.raises(type(err)):
+                tr.compile(fn)(x)
+            continue
+        check_against_numpy(fn, x)
+        assert want.dtype == x.dtype
 
 
 def test_full_like_traced_fill():

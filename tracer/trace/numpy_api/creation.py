@@ -52,11 +52,12 @@ def full_like(a, fill_value, dtype=None, order="K", subok=True, shape=None, *, d
         ok = False
     if not ok:
         raise _fail(ValueError, f"could not broadcast input array from shape {fill.shape} "
-                         f"into shape {out_shape}")
-    if fill.op is Op.CONST and fill.ndim == 0:
+                                f"into shape {out_shape}")
+    if not isinstance(fill_value, Proxy) and fill.ndim == 0:
+        scratch = np.empty((), dt)  # numpy's copyto: its overflow errors and its casts
         with np.errstate(all="ignore"):
-            value = fill.attrs["value"].array.astype(dt)
-        return wrap(prims.full(out_shape, value, dt))
+            np.copyto(scratch, fill_value, casting="unsafe")
+        return wrap(prims.full(out_shape, scratch, dt))
     return wrap(prims.broadcast_to(prims.cast(fill, dt), out_shape))
 
 
@@ -335,13 +336,27 @@ def _pad_constant(x: Node, widths, values: Any) -> Node:
     if isinstance(values, Proxy):
         pairs = [(values.node, values.node)] * x.ndim
     else:
-        with np.errstate(all="ignore"):
-            pairs = [tuple(prims.const(np.asarray(v).astype(x.dtype)) for v in pair)
-                     for pair in _arraypad_impl._as_pairs(values, x.ndim)]
+        pairs = [tuple(prims.const(v) for v in pair) for pair in _constant_pairs(x, values)]
     for axis, ((before, after), (fill_before, fill_after)) in enumerate(zip(widths, pairs)):
         pieces = [_block(x, axis, before, fill_before), x, _block(x, axis, after, fill_after)]
         x = prims.concatenate([p for p in pieces if p.shape[axis]] or [x], axis)
     return x
+
+
+def _constant_pairs(x: Node, values: Any) -> list[tuple[np.ndarray, np.ndarray]]:
+    """Each axis' (before, after) fill as numpy stores it: numpy pads a 1-element probe
+    by 1, so its casts and its errors are numpy's own; the middle of each face holds
+    that axis' value."""
+    with np.errstate(all="ignore"):
+        probe = np.pad(np.zeros((1,) * x.ndim, x.dtype), 1, constant_values=values)
+    pairs = []
+    for axis in range(x.ndim):
+        at = [1] * x.ndim
+        at[axis] = 0
+        before = probe[tuple(at)]
+        at[axis] = 2
+        pairs.append((np.asarray(before), np.asarray(probe[tuple(at)])))
+    return pairs
 
 
 # -- split ----------------------------------------------------------------------------------

@@ -128,9 +128,19 @@ def _weak_key(x: Any) -> Any:
     return float if node.dtype.kind == "f" else int
 
 
+def _cast_weak(x: Any, dtype: np.dtype) -> Node:
+    """Cast to the loop dtype; a Python int that does not fit raises, as in numpy."""
+    node, weak = operand(x)
+    value = concrete_value(node)
+    if weak and value is not None and node.dtype.kind in "iu" and dtype.kind in "iu":
+        if not np.iinfo(dtype).min <= value.item() <= np.iinfo(dtype).max:
+            raise _fail(OverflowError, f"Python integer {value.item()} out of bounds for {dtype}")
+    return prims.cast(node, dtype)
+
+
 def _clip_both(a: Proxy, lo: Any, hi: Any) -> Proxy:
     loop = resolve_loop(_umath.clip, tuple(_weak_key(v) for v in (a, lo, hi)))
-    nodes = [prims.cast(_node(v), dt) for v, dt in zip((a, lo, hi), loop)]
+    nodes = [_cast_weak(v, dt) for v, dt in zip((a, lo, hi), loop)]
     shape = broadcast_shapes([n.shape for n in nodes])
     x, lo_n, hi_n = (prims.broadcast_to(n, shape) for n in nodes)
     r = prims.bind(Op.MINIMUM, [prims.bind(Op.MAXIMUM, [x, lo_n]), hi_n])
