@@ -224,6 +224,8 @@ def test_vecdot_dtypes(rng):
 def test_vecdot_size_mismatch():
     with pytest.raises(ValueError, match="vecdot"):
         tr.compile(lambda a, b: namespace.vecdot(a, b))(np.ones((2, 3)), np.ones(4))
+    with pytest.raises(ValueError, match="vecdot"):
+        tr.compile(lambda a, b: namespace.vecdot(a, b, axis=-2))(np.ones((2, 3)), np.ones(3))
 
 
 def test_matrix_transpose_needs_a_matrix():

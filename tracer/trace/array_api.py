@@ -335,6 +335,9 @@ def vecdot(x1: Any, x2: Any, /, *, axis: int = -1):
     a, b = asarray(x1), asarray(x2)
     ndim = max(a.ndim, b.ndim)
     ax = normalize_axis(axis, ndim) - ndim
+    if -ax > min(a.ndim, b.ndim):
+        raise ValueError(f"vecdot: axis {axis} must name a dimension of both x1 {a.shape} "
+                         f"and x2 {b.shape}")
     if a.shape[ax] != b.shape[ax]:
         raise ValueError(f"vecdot: x1 and x2 must have the same size along axis {axis}, "
                          f"got {a.shape[ax]} and {b.shape[ax]}")
