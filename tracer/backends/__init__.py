@@ -4,6 +4,7 @@ from __future__ import annotations
 from typing import Any, Callable
 
 from ..ir import Graph
+from .c import compile_graph as compile_c
 from .python import compile_graph as compile_python
 
 
@@ -15,7 +16,7 @@ def _unavailable(name: str) -> Callable[[Graph], Any]:
 
 BACKENDS: dict[str, Callable[[Graph], Any]] = {
     "python": compile_python,
-    "c": _unavailable("c"),
+    "c": compile_c,
     "cuda": _unavailable("cuda"),
 }
 

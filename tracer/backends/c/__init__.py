@@ -1,0 +1,61 @@
+"""The C backend: generated C with OpenMP, compiled once, cached on disk, run by the VM.
+
+    compile_graph(graph) -> NativeExecutable   # exe(list_of_arrays) -> list_of_arrays
+
+Rendering (render_module, render_fused, ops_table, kernels_c) needs no compiler;
+compiler.py builds through tracer.cache; loader.py loads with cffi. Without a C
+compiler the reference backend runs instead, after one warning.
+"""
+from __future__ import annotations
+
+import threading
+import warnings
+from typing import Any
+
+from ...ir import Graph
+from ...vm import NativeExecutable
+from ..python import compile_graph as compile_reference
+from .compiler import build, find_compiler, flags
+from .loader import load
+from .ops_table import UnsupportedOp
+from .render_module import render
+from .threads import THREADS, get_num_threads, set_num_threads
+
+__all__ = ["compile_graph", "render", "set_num_threads", "get_num_threads", "UnsupportedOp",
+           "NoCompilerWarning"]
+
+
+class NoCompilerWarning(RuntimeWarning):
+    """No C compiler was found: compiled functions run on the reference backend."""
+
+
+_warned = [False]
+_paths: dict[tuple[str, tuple[str, ...], tuple[str, ...]], str] = {}
+_lock = threading.Lock()
+
+
+def _library_path(source: str, compiler: list[str]) -> str:
+    """Build (or find in the disk cache) once per process per source text."""
+    key = (source, tuple(compiler), tuple(flags()))
+    with _lock:
+        path = _paths.get(key)
+    if path is None:
+        path = build(source, compiler)
+        with _lock:
+            _paths[key] = path
+    return path
+
+
+def compile_graph(graph: Graph) -> Any:
+    compiler = find_compiler()
+    if compiler is None:
+        if not _warned[0]:
+            _warned[0] = True
+            warnings.warn("no C compiler found ($CC or cc): the C backend falls back to the "
+                          "reference (numpy) backend", NoCompilerWarning, stacklevel=3)
+        return compile_reference(graph)
+    rendered = render(graph)
+    path = _library_path(rendered.source, compiler)
+    ffi, lib = load(path, len(graph.inputs), len(graph.outputs))
+    return NativeExecutable(graph, rendered.source, ffi, lib.tr_entry, rendered.table, THREADS,
+                            keep_alive=[*rendered.consts, lib])

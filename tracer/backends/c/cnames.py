@@ -1,0 +1,32 @@
+"""C spellings of tracer's dtypes: bool is stored as uint8 holding 0 or 1."""
+from __future__ import annotations
+
+import numpy as np
+
+C_TYPES = {
+    "bool": "uint8_t", "int8": "int8_t", "int16": "int16_t", "int32": "int32_t",
+    "int64": "int64_t", "uint8": "uint8_t", "uint16": "uint16_t", "uint32": "uint32_t",
+    "uint64": "uint64_t", "float32": "float", "float64": "double",
+}
+# Short tags used in kernel names: one kernel per (operation, tag).
+TAGS = {
+    "bool": "b", "int8": "i8", "int16": "i16", "int32": "i32", "int64": "i64", "uint8": "u8",
+    "uint16": "u16", "uint32": "u32", "uint64": "u64", "float32": "f32", "float64": "f64",
+}
+
+
+def ctype(dtype: np.dtype) -> str:
+    """The C type that holds one element of `dtype`."""
+    try:
+        return C_TYPES[np.dtype(dtype).name]
+    except KeyError:
+        raise TypeError(f"the C backend does not support dtype {dtype}") from None
+
+
+def tag(dtype: np.dtype) -> str:
+    return TAGS[np.dtype(dtype).name]
+
+
+def unsigned_of(dtype: np.dtype) -> str:
+    """The unsigned C type of the same width (for wrapping shifts and powers)."""
+    return f"uint{np.dtype(dtype).itemsize * 8}_t"

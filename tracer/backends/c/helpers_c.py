@@ -1,0 +1,121 @@
+"""C helper functions for elementwise ops whose numpy semantics need a few lines.
+
+Each returns (name, definition) so a module defines a helper once, for the
+dtypes it uses. The float ones transcribe numpy's npy_math (npy_divmod,
+npy_logaddexp); casts reproduce what numpy's x86 cast loops give for NaN and
+out-of-range values instead of C's undefined behaviour.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from .cnames import ctype, tag
+
+LGAMMA = """static inline double tr_lgamma(double x) { int sign; return lgamma_r(x, &sign); }"""
+
+
+def float_helper(name: str, dtype: np.dtype, helpers) -> str:
+    """Define numpy's float `name` (floordiv, mod, logaddexp, logaddexp2); return its C name."""
+    t, f = ctype(dtype), ("f" if dtype == np.float32 else "")
+    fn = f"tr_{name}_{tag(dtype)}"
+    divmod_ = f"""static inline {t} tr_divmod_{tag(dtype)}({t} a, {t} b, {t} *modulus) {{
+    {t} mod = fmod{f}(a, b), div, floordiv;
+    if (!b) {{ *modulus = mod; return a / b; }}
+    div = (a - mod) / b;
+    if (mod) {{
+        if ((b < 0) != (mod < 0)) {{ mod += b; div -= 1; }}
+    }} else {{
+        mod = copysign{f}(0, b);
+    }}
+    if (div) {{
+        floordiv = floor{f}(div);
+        if (div - floordiv > 0.5{f}) floordiv += 1;
+    }} else {{
+        floordiv = copysign{f}(0, a / b);
+    }}
+    *modulus = mod;
+    return floordiv;
+}}
+"""
+    bodies = {
+        "floordiv": f"""static inline {t} {fn}({t} a, {t} b) {{
+    {t} mod;
+    if (!b) return a / b;
+    return tr_divmod_{tag(dtype)}(a, b, &mod);
+}}""",
+        "mod": f"""static inline {t} {fn}({t} a, {t} b) {{
+    {t} mod;
+    if (!b) return fmod{f}(a, b);
+    tr_divmod_{tag(dtype)}(a, b, &mod);
+    return mod;
+}}""",
+        "logaddexp": f"""static inline {t} {fn}({t} x, {t} y) {{
+    if (x == y) return x + ({t})0.693147180559945309417232121458176568;
+    {t} d = x - y;
+    if (d > 0) return x + log1p{f}(exp{f}(-d));
+    if (d <= 0) return y + log1p{f}(exp{f}(d));
+    return d;
+}}""",
+        "logaddexp2": f"""static inline {t} {fn}({t} x, {t} y) {{
+    const {t} log2e = ({t})1.442695040888963407359924681001892137;
+    if (x == y) return x + 1;
+    {t} d = x - y;
+    if (d > 0) return x + log2e * log1p{f}(exp2{f}(-d));
+    if (d <= 0) return y + log2e * log1p{f}(exp2{f}(d));
+    return d;
+}}""",
+    }
+    if name in ("floordiv", "mod"):
+        helpers.need(f"tr_divmod_{tag(dtype)}", divmod_)
+    return helpers.need(fn, bodies[name])
+
+
+def int_helper(name: str, dtype: np.dtype) -> tuple[str, str]:
+    t = ctype(dtype)
+    u = "uint64_t" if dtype.itemsize == 8 else "uint32_t"
+    fn = f"tr_{name}_{tag(dtype)}"
+    signed = dtype.kind == "i"
+    if name == "floordiv":
+        body = (f"if (b == 0) return 0;\n    if (b == -1) return ({t})(-({u})a);\n"
+                f"    {t} q = a / b;\n    if ((a % b != 0) && ((a < 0) != (b < 0))) q--;\n"
+                "    return q;" if signed else "return b == 0 ? 0 : a / b;")
+    elif name == "mod":
+        body = (f"if (b == 0 || b == -1) return 0;\n    {t} r = a % b;\n"
+                "    if (r != 0 && ((r < 0) != (b < 0))) r += b;\n    return r;"
+                if signed else "return b == 0 ? 0 : a % b;")
+    else:  # power by squaring, wrapping like numpy; negative exponents are flagged
+        body = (f"{u} base = ({u})a, acc = 1;\n    {u} e = ({u})b;\n"
+                f"    {'if (b < 0) return 0;' if signed else ''}\n"
+                "    while (e) { if (e & 1) acc *= base; base *= base; e >>= 1; }\n"
+                f"    return ({t})acc;")
+    return fn, f"static inline {t} {fn}({t} a, {t} b) {{\n    {body}\n}}"
+
+
+def _f2i(src: str, arg: str, bits: int) -> str:
+    """C's truncating conversion with x86's answer (INT_MIN) for NaN and overflow."""
+    lim = f"{2.0 ** (bits - 1)!r}"
+    return (f"((isnan({arg}) || {arg} >= {lim} || {arg} < -{lim}) ? INT{bits}_MIN : "
+            f"(int{bits}_t){arg})")
+
+
+def cast(src: np.dtype, dst: np.dtype, arg: str, helpers: "object") -> str:
+    """C for `arg.astype(dst)` of one element, as numpy computes it on x86."""
+    out = ctype(dst)
+    if dst.kind == "b":
+        return f"({arg} != 0)"
+    if src.kind != "f" or dst.kind == "f":
+        return f"({out}){arg}"
+    fn = f"tr_cast_{tag(src)}_{tag(dst)}"
+    t = ctype(src)
+    if dst.kind == "i" and dst.itemsize == 8:
+        body = f"double x = (double)v; return {_f2i(src, 'x', 64)};"
+    elif dst.kind == "i" or dst.itemsize <= 2:
+        body = f"double x = (double)v; return ({out}){_f2i(src, 'x', 32)};"
+    else:
+        bits = dst.itemsize * 8
+        top = f"{2.0 ** (bits - 1)!r}"
+        body = (f"double x = (double)v;\n    if (x >= {top}) {{ double y = x - {top}; "
+                f"return ({out})(uint{bits}_t){_f2i(src, 'y', bits)} ^ (({out})1 << {bits - 1}); }}\n"
+                f"    return ({out})(uint{bits}_t){_f2i(src, 'x', bits)};")
+    helpers.need(fn, f"static inline {out} {fn}({t} v) {{\n    {body}\n}}")
+    return f"{fn}({arg})"

@@ -1,0 +1,291 @@
+"""Typed C kernels for the non-elementwise ops, generated per dtype on demand.
+
+Every kernel takes sizes and strides (in elements) at run time and writes a
+C-contiguous output; none of them embeds a size, so one module serves every
+shape of the same ranks and dtypes. Reductions use a fixed chunking
+(TR_CHUNK) so their result never depends on the number of threads.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from ...ir import Op
+from .cnames import ctype, tag
+
+_INF = {"f32": "INFINITY", "f64": "INFINITY"}
+
+
+def _limits(dtype: np.dtype) -> tuple[str, str]:
+    """(lowest, highest) C constants of dtype."""
+    if dtype.kind == "f":
+        return "(-INFINITY)", "INFINITY"
+    if dtype.kind == "b":
+        return "0", "1"
+    bits = dtype.itemsize * 8
+    if dtype.kind == "u":
+        return "0", f"UINT{bits}_MAX"
+    return f"INT{bits}_MIN", f"INT{bits}_MAX"
+
+
+def combine(op: Op, dtype: np.dtype) -> tuple[str, str]:
+    """(identity, C expression of acc ⊕ v) of a reduction op, numpy's semantics."""
+    t = ctype(dtype)
+    lo, hi = _limits(dtype)
+    u = "uint64_t" if dtype.itemsize == 8 else "uint32_t"
+    if dtype.kind == "b":
+        return {Op.REDUCE_SUM: ("0", "(acc | v)"), Op.REDUCE_PROD: ("1", "(acc & v)"),
+                Op.REDUCE_MAX: ("0", "(acc | v)"), Op.REDUCE_MIN: ("1", "(acc & v)")}[op]
+    if dtype.kind == "f":
+        return {Op.REDUCE_SUM: ("0", "(acc + v)"), Op.REDUCE_PROD: ("1", "(acc * v)"),
+                Op.REDUCE_MAX: (lo, "((v > acc || isnan(v)) ? v : acc)"),
+                Op.REDUCE_MIN: (hi, "((v < acc || isnan(v)) ? v : acc)")}[op]
+    return {Op.REDUCE_SUM: ("0", f"({t})(({u})acc + ({u})v)"),
+            Op.REDUCE_PROD: ("1", f"({t})(({u})acc * ({u})v)"),
+            Op.REDUCE_MAX: (lo, "(v > acc ? v : acc)"),
+            Op.REDUCE_MIN: (hi, "(v < acc ? v : acc)")}[op]
+
+
+_RED_NAMES = {Op.REDUCE_SUM: "sum", Op.REDUCE_PROD: "prod", Op.REDUCE_MAX: "max",
+              Op.REDUCE_MIN: "min"}
+
+
+def _line(name: str, t: str, ident: str, comb: str, pairwise: bool) -> str:
+    """acc over x[0], x[s], ..., x[(n-1)s]; numpy's pairwise summation for float sums."""
+    if not pairwise:
+        return f"""static {t} {name}_line(const {t} *x, int64_t n, int64_t s) {{
+    {t} acc = {ident};
+    for (int64_t i = 0; i < n; i++) {{ {t} v = x[i * s]; acc = {comb}; }}
+    return acc;
+}}
+"""
+    return f"""static {t} {name}_line(const {t} *x, int64_t n, int64_t s) {{
+    if (n < 8) {{
+        {t} res = 0;
+        for (int64_t i = 0; i < n; i++) res += x[i * s];
+        return res;
+    }}
+    if (n <= 128) {{
+        {t} r[8], res;
+        for (int j = 0; j < 8; j++) r[j] = x[j * s];
+        int64_t i;
+        for (i = 8; i < n - (n % 8); i += 8)
+            for (int j = 0; j < 8; j++) r[j] += x[(i + j) * s];
+        res = ((r[0] + r[1]) + (r[2] + r[3])) + ((r[4] + r[5]) + (r[6] + r[7]));
+        for (; i < n; i++) res += x[i * s];
+        return res;
+    }}
+    int64_t n2 = n / 2;
+    n2 -= n2 % 8;
+    return {name}_line(x, n2, s) + {name}_line(x + n2 * s, n - n2, s);
+}}
+"""
+
+
+def reduce_kernel(op: Op, dtype: np.dtype) -> tuple[str, str]:
+    """(name, C) of `int name(r, n, x, xs, mask, out, nt)` reducing the masked axes."""
+    t = ctype(dtype)
+    name = f"red_{_RED_NAMES[op]}_{tag(dtype)}"
+    ident, comb = combine(op, dtype)
+    line = _line(name, t, ident, comb, op is Op.REDUCE_SUM and dtype.kind == "f")
+    return name, line + f"""
+/* Kept dims outer, reduced dims inner; or, when a kept dim is the fastest, add slabs. */
+static int {name}(int r, const int64_t *n, const {t} *x, const int64_t *xs,
+                  const int64_t *mask, {t} *o, int nt) {{
+    int64_t kn[64], ks[64], rn[64], rs[64];
+    int kr = 0, rr = 0;
+    for (int d = 0; d < r; d++) {{
+        if (mask[d]) {{ rn[rr] = n[d]; rs[rr] = xs[d]; rr++; }}
+        else {{ kn[kr] = n[d]; ks[kr] = xs[d]; kr++; }}
+    }}
+    int64_t nout = tr_prod(kr, kn), nred = tr_prod(rr, rn);
+    if (nout == 0) return TR_OK;
+    if (nred == 0) {{ for (int64_t i = 0; i < nout; i++) o[i] = {ident}; return TR_OK; }}
+    kr = tr_collapse(kr, kn, 1, ks);
+    rr = tr_collapse(rr, rn, 1, rs);
+    int par = nt > 1 && nout * nred >= TR_PAR;
+    if (kr > 0 && rr > 0 && llabs(ks[kr - 1]) < llabs(rs[rr - 1])) {{
+        /* slab order: out[row, i] ⊕= x[row, q, i] for q in order; parallel over (row, block) */
+        int64_t m = kn[kr - 1], ms = ks[kr - 1], rows = tr_prod(kr - 1, kn);
+        int64_t *roff = (int64_t *)malloc((size_t)nred * sizeof(int64_t));
+        if (!roff) return TR_ENOMEM;
+        tr_offsets(rr, rn, rs, roff);
+        int64_t nb = (m + TR_B - 1) / TR_B;
+        #pragma omp parallel for if(par) num_threads(nt) schedule(static)
+        for (int64_t c = 0; c < rows * nb; c++) {{
+            int64_t row = c / nb, b0 = (c % nb) * TR_B;
+            int64_t len = m - b0 < TR_B ? m - b0 : TR_B;
+            const {t} *xr = x + tr_offset(kr - 1, kn, ks, row) + b0 * ms;
+            {t} *orow = o + row * m + b0;
+            for (int64_t i = 0; i < len; i++) orow[i] = {ident};
+            for (int64_t q = 0; q < nred; q++) {{
+                const {t} *xq = xr + roff[q];
+                for (int64_t i = 0; i < len; i++) {{ {t} acc = orow[i], v = xq[i * ms]; orow[i] = {comb}; }}
+            }}
+        }}
+        free(roff);
+        return TR_OK;
+    }}
+    int64_t L = rr ? rn[rr - 1] : 1, ls = rr ? rs[rr - 1] : 0;
+    int64_t nq = rr ? tr_prod(rr - 1, rn) : 1, nc = (L + TR_CHUNK - 1) / TR_CHUNK;
+    if (!par || nout >= 4 * nt || nq * nc < 2) {{
+        #pragma omp parallel for if(par) num_threads(nt) schedule(static)
+        for (int64_t i = 0; i < nout; i++) {{
+            const {t} *xo = x + tr_offset(kr, kn, ks, i);
+            {t} acc = {ident};
+            for (int64_t q = 0; q < nq; q++) {{
+                const {t} *xq = xo + (rr ? tr_offset(rr - 1, rn, rs, q) : 0);
+                for (int64_t c = 0; c < nc; c++) {{
+                    int64_t len = L - c * TR_CHUNK < TR_CHUNK ? L - c * TR_CHUNK : TR_CHUNK;
+                    {t} v = {name}_line(xq + c * TR_CHUNK * ls, len, ls);
+                    acc = {comb};
+                }}
+            }}
+            o[i] = acc;
+        }}
+        return TR_OK;
+    }}
+    /* few long reductions: the same chunks, computed in parallel, combined in order */
+    {t} *part = ({t} *)malloc((size_t)(nq * nc) * sizeof({t}));
+    if (!part) return TR_ENOMEM;
+    for (int64_t i = 0; i < nout; i++) {{
+        const {t} *xo = x + tr_offset(kr, kn, ks, i);
+        #pragma omp parallel for num_threads(nt) schedule(static)
+        for (int64_t p = 0; p < nq * nc; p++) {{
+            int64_t q = p / nc, c = p % nc;
+            int64_t len = L - c * TR_CHUNK < TR_CHUNK ? L - c * TR_CHUNK : TR_CHUNK;
+            part[p] = {name}_line(xo + (rr ? tr_offset(rr - 1, rn, rs, q) : 0) + c * TR_CHUNK * ls, len, ls);
+        }}
+        {t} acc = {ident};
+        for (int64_t p = 0; p < nq * nc; p++) {{ {t} v = part[p]; acc = {comb}; }}
+        o[i] = acc;
+    }}
+    free(part);
+    return TR_OK;
+}}
+"""
+
+
+def arg_kernel(op: Op, dtype: np.dtype) -> tuple[str, str]:
+    """(name, C) of argmax/argmin along one axis: first occurrence, the first NaN wins."""
+    t = ctype(dtype)
+    name = f"{op.value}_{tag(dtype)}"
+    better = ">" if op is Op.ARGMAX else "<"
+    nan_start = "if (!isnan(best))" if dtype.kind == "f" else ""
+    nan_step = "else if (isnan(v)) { bi = i; break; }" if dtype.kind == "f" else ""
+    return name, f"""static int {name}(int r, const int64_t *n, const {t} *x, const int64_t *xs,
+                 int axis, int64_t *o, int nt) {{
+    int64_t on[64], os[64];
+    int q = 0;
+    for (int d = 0; d < r; d++) if (d != axis) {{ on[q] = n[d]; os[q] = xs[d]; q++; }}
+    int64_t nout = tr_prod(q, on), L = n[axis], ls = xs[axis];
+    int par = nt > 1 && nout * L >= TR_PAR;
+    #pragma omp parallel for if(par) num_threads(nt) schedule(static)
+    for (int64_t i = 0; i < nout; i++) {{
+        const {t} *p = x + tr_offset(q, on, os, i);
+        {t} best = p[0];
+        int64_t bi = 0;
+        {nan_start}
+        for (int64_t j = 1; j < L; j++) {{
+            {t} v = p[j * ls];
+            int64_t i_ = j;
+            if (v {better} best) {{ best = v; bi = i_; }}
+            {nan_step.replace("bi = i;", "bi = i_;")}
+        }}
+        o[i] = bi;
+    }}
+    return TR_OK;
+}}
+"""
+
+
+def cum_kernel(op: Op, dtype: np.dtype) -> tuple[str, str]:
+    """(name, C) of cumsum/cumprod along one axis into a contiguous output."""
+    t = ctype(dtype)
+    name = f"{op.value}_{tag(dtype)}"
+    red = Op.REDUCE_SUM if op is Op.CUMSUM else Op.REDUCE_PROD
+    _, comb = combine(red, dtype)
+    return name, f"""static int {name}(int r, const int64_t *n, const {t} *x, const int64_t *xs,
+                 int axis, {t} *o, int nt) {{
+    int64_t on[64], os[64], cs[64], oos[64];
+    tr_contig(r, n, cs);
+    int q = 0;
+    for (int d = 0; d < r; d++) if (d != axis) {{ on[q] = n[d]; os[q] = xs[d]; oos[q] = cs[d]; q++; }}
+    int64_t nout = tr_prod(q, on), L = n[axis], ls = xs[axis], lo = cs[axis];
+    if (L == 0) return TR_OK;
+    int par = nt > 1 && nout * L >= TR_PAR;
+    #pragma omp parallel for if(par) num_threads(nt) schedule(static)
+    for (int64_t i = 0; i < nout; i++) {{
+        const {t} *p = x + tr_offset(q, on, os, i);
+        {t} *w = o + tr_offset(q, on, oos, i);
+        {t} acc = p[0];
+        w[0] = acc;
+        for (int64_t j = 1; j < L; j++) {{ {t} v = p[j * ls]; acc = {comb}; w[j * lo] = acc; }}
+    }}
+    return TR_OK;
+}}
+"""
+
+
+def scatter_kernel(dtype: np.dtype) -> tuple[str, str]:
+    """(name, C) of scatter_add: out = copy of x, then out[..., idx, ...] += upd in order."""
+    t = ctype(dtype)
+    name = f"scatter_add_{tag(dtype)}"
+    _, comb = combine(Op.REDUCE_SUM, dtype)
+    return name, f"""static int {name}(int r, const int64_t *n, const {t} *x, const int64_t *xs,
+                 int axis, int k, int q, const int64_t *in_, const int64_t *const *idx,
+                 const int64_t *const *is, const {t} *u, const int64_t *us, {t} *o,
+                 int64_t *E) {{
+    int64_t cs[64];
+    tr_contig(r, n, cs);
+    tr_copy(r, n, (char *)o, cs, (const char *)x, xs, sizeof({t}));
+    tr_gather_plan plan;
+    int rc = tr_plan_gather(&plan, r, n, cs, axis, k, q, in_, idx, is, us, E);
+    if (rc) return rc;
+    for (int64_t a = 0; a < plan.npre; a++)
+        for (int64_t i = 0; i < plan.ni; i++)
+            for (int64_t b = 0; b < plan.npost; b++) {{
+                {t} *w = o + plan.xpre[a] + plan.xidx[i] + plan.xpost[b];
+                {t} acc = *w, v = u[plan.upre[a] + plan.uidx[i] + plan.upost[b]];
+                *w = {comb};
+            }}
+    tr_free_plan(&plan);
+    return TR_OK;
+}}
+"""
+
+
+def dot_kernel(dtype: np.dtype) -> tuple[str, str]:
+    """(name, C) of dot_general: BLAS gemm per batch for floats, a loop otherwise."""
+    t = ctype(dtype)
+    name = f"dot_{tag(dtype)}"
+    if dtype.kind == "b":
+        mac = "acc |= (a_ & b_);"
+    elif dtype.kind == "f":
+        mac = "acc += a_ * b_;"
+    else:
+        u = "uint64_t" if dtype.itemsize == 8 else "uint32_t"
+        mac = f"acc = ({t})(({u})acc + ({u})a_ * ({u})b_);"
+    gemm = {"f64": "tr_dgemm", "f32": "tr_sgemm"}.get(tag(dtype))
+    blas = f"if (p.use_blas && {gemm}) {{ rc = tr_gemm_{tag(dtype)}(&p, a, b, o); tr_free_dot(&p); return rc; }}" \
+        if gemm else ""
+    return name, f"""static int {name}(int rl, const int64_t *ln, const {t} *a, const int64_t *as,
+                 int rr, const int64_t *rn, const {t} *b, const int64_t *bs,
+                 const int64_t *ax, {t} *o) {{
+    tr_dot_plan p;
+    int rc = tr_plan_dot(&p, rl, ln, as, rr, rn, bs, ax, {1 if gemm else 0});
+    if (rc) return rc;
+    {blas}
+    for (int64_t z = 0; z < p.nb; z++)
+        for (int64_t m = 0; m < p.M; m++) {{
+            {t} *row = o + (z * p.M + m) * p.N;
+            for (int64_t j = 0; j < p.N; j++) row[j] = 0;
+            for (int64_t kk = 0; kk < p.K; kk++) {{
+                {t} a_ = a[p.abat[z] + p.moff[m] + p.akoff[kk]];
+                const {t} *bk = b + p.bbat[z] + p.bkoff[kk];
+                for (int64_t j = 0; j < p.N; j++) {{ {t} b_ = bk[p.noff[j]]; {t} acc = row[j]; {mac} row[j] = acc; }}
+            }}
+        }}
+    tr_free_dot(&p);
+    return TR_OK;
+}}
+"""

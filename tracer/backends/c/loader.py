@@ -1,0 +1,63 @@
+"""Loading a built library with cffi (ABI mode) and handing it scipy's BLAS.
+
+Each library exports `tr_entry` (the graph's VM entry, arity depends on the
+graph's inputs and outputs) and `tr_set_blas`, which receives the dgemm/sgemm
+function pointers of the OpenBLAS that scipy ships, taken from the PyCapsules
+of scipy.linalg.cython_blas.
+"""
+from __future__ import annotations
+
+import ctypes
+import threading
+from typing import Any
+
+import cffi
+
+_lock = threading.Lock()
+_ffis: dict[tuple[int, int], cffi.FFI] = {}
+_loaded: dict[tuple[str, int, int], Any] = {}
+_blas: tuple[int, int] | None = None
+
+
+def _ffi_for(n_in: int, n_out: int) -> cffi.FFI:
+    ffi = _ffis.get((n_in, n_out))
+    if ffi is None:
+        ffi = cffi.FFI()
+        args = "".join(", void *" for _ in range(n_in + n_out))
+        ffi.cdef(f"int tr_entry(const int64_t *, const int64_t *, int64_t *, int{args});\n"
+                 "void tr_set_blas(void *, void *);")
+        _ffis[(n_in, n_out)] = ffi
+    return ffi
+
+
+def _capsule_pointer(capsule: Any) -> int:
+    get_name = ctypes.pythonapi.PyCapsule_GetName
+    get_name.restype, get_name.argtypes = ctypes.c_char_p, [ctypes.py_object]
+    get_pointer = ctypes.pythonapi.PyCapsule_GetPointer
+    get_pointer.restype, get_pointer.argtypes = ctypes.c_void_p, [ctypes.py_object, ctypes.c_char_p]
+    return int(get_pointer(capsule, get_name(capsule)))
+
+
+def blas_pointers() -> tuple[int, int]:
+    """(dgemm, sgemm) addresses in scipy's bundled OpenBLAS."""
+    global _blas
+    if _blas is None:
+        from scipy.linalg import cython_blas
+
+        capi = cython_blas.__pyx_capi__
+        _blas = (_capsule_pointer(capi["dgemm"]), _capsule_pointer(capi["sgemm"]))
+    return _blas
+
+
+def load(path: str, n_in: int, n_out: int) -> tuple[cffi.FFI, Any]:
+    """(ffi, lib) for the library at `path`, BLAS installed; loaded once per process."""
+    key = (path, n_in, n_out)
+    with _lock:
+        lib = _loaded.get(key)
+        ffi = _ffi_for(n_in, n_out)
+        if lib is None:
+            lib = ffi.dlopen(path)
+            dgemm, sgemm = blas_pointers()
+            lib.tr_set_blas(ffi.cast("void *", dgemm), ffi.cast("void *", sgemm))
+            _loaded[key] = lib
+    return ffi, lib

@@ -1,0 +1,176 @@
+"""C text shared by every generated module: includes, SIMD math, layout helpers.
+
+Nothing here depends on a graph: strides and sizes arrive at run time, so the
+same helpers serve every shape. Strides are in elements, not bytes.
+"""
+from __future__ import annotations
+
+# glibc's libmvec has SIMD versions of these; math.h declares them only under
+# -ffast-math, which would break NaN/inf semantics, so we declare them ourselves
+# and `#pragma omp simd` loops call the vector versions (_ZGVdN4v_exp, ...).
+SIMD_MATH = (
+    "exp", "exp2", "expm1", "log", "log2", "log10", "log1p", "sin", "cos", "tan", "asin",
+    "acos", "atan", "sinh", "cosh", "tanh", "asinh", "acosh", "atanh", "cbrt", "erf", "erfc",
+)
+SIMD_MATH2 = ("pow", "atan2", "hypot")
+
+
+def _simd_decls() -> str:
+    lines = []
+    for name in SIMD_MATH:
+        lines.append(f"TR_SIMD double {name}(double); TR_SIMD float {name}f(float);")
+    for name in SIMD_MATH2:
+        lines.append(f"TR_SIMD double {name}(double, double); "
+                     f"TR_SIMD float {name}f(float, float);")
+    return "\n".join(lines)
+
+
+PRELUDE = r"""
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE
+#endif
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <math.h>
+#ifdef _OPENMP
+#include <omp.h>
+#endif
+
+#define TR_SIMD __attribute__((simd("notinbranch")))
+""" + _simd_decls() + r"""
+
+#define TR_OK 0
+#define TR_ENOMEM 1
+#define TR_EINDEX 2
+#define TR_ENEGPOW 3
+#define TR_B 512              /* elements per block of a fused loop */
+#define TR_PAR 32768          /* fewer elements than this never start threads */
+#define TR_CHUNK 8192         /* fixed reduction chunk: results independent of threads */
+
+typedef void (*tr_dgemm_t)(char *, char *, int *, int *, int *, double *, double *, int *,
+                           double *, int *, double *, double *, int *);
+typedef void (*tr_sgemm_t)(char *, char *, int *, int *, int *, float *, float *, int *,
+                           float *, int *, float *, float *, int *);
+static tr_dgemm_t tr_dgemm = 0;
+static tr_sgemm_t tr_sgemm = 0;
+
+void tr_set_blas(void *dgemm, void *sgemm) {
+    tr_dgemm = (tr_dgemm_t)dgemm;
+    tr_sgemm = (tr_sgemm_t)sgemm;
+}
+
+static void *tr_alloc(int64_t bytes) {
+    return malloc(bytes > 0 ? (size_t)bytes : 1);
+}
+
+static int64_t tr_prod(int r, const int64_t *n) {
+    int64_t p = 1;
+    for (int d = 0; d < r; d++) p *= n[d];
+    return p;
+}
+
+static void tr_contig(int r, const int64_t *n, int64_t *s) {
+    int64_t acc = 1;
+    for (int d = r - 1; d >= 0; d--) { s[d] = acc; acc *= n[d]; }
+}
+
+/* Drop size-1 dims and merge dims that every operand walks contiguously.
+   n[r], s[k*r] (operand j's strides at s + j*r); compacted in place; returns the new rank. */
+static int tr_collapse(int r, int64_t *n, int k, int64_t *s) {
+    int w = 0;
+    for (int d = 0; d < r; d++) {
+        if (n[d] == 1) continue;
+        n[w] = n[d];
+        for (int j = 0; j < k; j++) s[j * r + w] = s[j * r + d];
+        w++;
+    }
+    if (w == 0) return 0;
+    int out = 0;
+    for (int d = 1; d < w; d++) {
+        int merge = 1;
+        for (int j = 0; j < k; j++)
+            if (s[j * r + out] != s[j * r + d] * n[d]) { merge = 0; break; }
+        if (merge) {
+            n[out] *= n[d];
+            for (int j = 0; j < k; j++) s[j * r + out] = s[j * r + d];
+        } else {
+            out++;
+            n[out] = n[d];
+            for (int j = 0; j < k; j++) s[j * r + out] = s[j * r + d];
+        }
+    }
+    return out + 1;
+}
+
+/* Offset of linear index `lin` (C order over n[0..r)) with strides s. */
+static inline int64_t tr_offset(int r, const int64_t *n, const int64_t *s, int64_t lin) {
+    int64_t off = 0;
+    for (int d = r - 1; d >= 0; d--) {
+        int64_t q = lin / n[d];
+        off += (lin - q * n[d]) * s[d];
+        lin = q;
+    }
+    return off;
+}
+
+/* All offsets of an r-dim index space in C order into out[prod(n)]. */
+static void tr_offsets(int r, const int64_t *n, const int64_t *s, int64_t *out) {
+    int64_t total = tr_prod(r, n);
+    if (total == 0) return;
+    int64_t idx[64] = {0};
+    int64_t off = 0;
+    for (int64_t i = 0; i < total; i++) {
+        out[i] = off;
+        for (int d = r - 1; d >= 0; d--) {
+            if (++idx[d] < n[d]) { off += s[d]; break; }
+            off -= (n[d] - 1) * s[d];
+            idx[d] = 0;
+        }
+    }
+}
+
+/* Strided copy of an r-dim array of `isz`-byte elements. */
+static void tr_copy(int r, const int64_t *n0, char *dst, const int64_t *ds0,
+                    const char *src, const int64_t *ss0, int isz) {
+    int64_t n[64], s[128];
+    for (int d = 0; d < r; d++) { n[d] = n0[d]; s[d] = ds0[d]; s[r + d] = ss0[d]; }
+    if (tr_prod(r, n) == 0) return;
+    int q = tr_collapse(r, n, 2, s);
+    int64_t m = q ? n[q - 1] : 1, dsi = q ? s[q - 1] : 1, ssi = q ? s[r + q - 1] : 1;
+    int64_t rows = q ? tr_prod(q - 1, n) : 1;
+    for (int64_t row = 0; row < rows; row++) {
+        char *d = dst + tr_offset(q - 1, n, s, row) * isz;
+        const char *p = src + tr_offset(q - 1, n, s + r, row) * isz;
+        if (dsi == 1 && ssi == 1) { memcpy(d, p, (size_t)(m * isz)); continue; }
+        switch (isz) {
+        case 1: for (int64_t i = 0; i < m; i++) ((uint8_t *)d)[i * dsi] = ((const uint8_t *)p)[i * ssi]; break;
+        case 2: for (int64_t i = 0; i < m; i++) ((uint16_t *)d)[i * dsi] = ((const uint16_t *)p)[i * ssi]; break;
+        case 4: for (int64_t i = 0; i < m; i++) ((uint32_t *)d)[i * dsi] = ((const uint32_t *)p)[i * ssi]; break;
+        default: for (int64_t i = 0; i < m; i++) ((uint64_t *)d)[i * dsi] = ((const uint64_t *)p)[i * ssi]; break;
+        }
+    }
+}
+
+/* numpy's _attempt_nocopy_reshape: strides for viewing (r, n, s) as (nr, nn), or 0. */
+static int tr_reshape_view(int r, const int64_t *n0, const int64_t *s0, int nr,
+                           const int64_t *nn, int64_t *ns) {
+    int64_t n[64], s[64];
+    int q = 0;
+    for (int d = 0; d < r; d++) if (n0[d] != 1) { n[q] = n0[d]; s[q] = s0[d]; q++; }
+    int oi = 0, oj = 1, ni = 0, nj = 1;
+    while (ni < nr && oi < q) {
+        int64_t np_ = nn[ni], op = n[oi];
+        while (np_ != op) {
+            if (np_ < op) np_ *= nn[nj++]; else op *= n[oj++];
+        }
+        for (int ok = oi; ok < oj - 1; ok++) if (s[ok] != n[ok + 1] * s[ok + 1]) return 0;
+        ns[nj - 1] = s[oj - 1];
+        for (int nk = nj - 1; nk > ni; nk--) ns[nk - 1] = ns[nk] * nn[nk];
+        ni = nj++;
+        oi = oj++;
+    }
+    for (int d = ni; d < nr; d++) ns[d] = 1;   /* trailing size-1 dims */
+    return 1;
+}
+"""

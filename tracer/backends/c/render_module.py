@@ -1,0 +1,265 @@
+"""Render a whole graph as one C module: kernels plus one entry function (the VM).
+
+The entry function runs the schedule: it binds inputs, computes views by stride
+arithmetic, calls each kernel in order, mallocs each intermediate and frees it
+after its last reader, and writes the outputs into caller-allocated buffers.
+Every size, slice bound and constant pointer comes from the static table S
+built next to the source, so the source depends only on the graph's structure
+(ops, ranks, dtypes, axes): a new batch size renders identical text.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from ...ir import Graph, Node, Op
+from ...ir.ops import ELEMENTWISE, REDUCTION
+from ...vm.schedule import Schedule, build_schedule
+from . import kernels_c
+from .cnames import ctype
+from .fusion import FusedLoop, fuse
+from .ops_table import Helpers
+from .prelude import PRELUDE
+from .prelude_index import PRELUDE_INDEX
+from .render_fused import render_fused
+
+_VIEWS = {Op.TRANSPOSE, Op.BROADCAST_TO, Op.SLICE}
+
+
+@dataclass
+class Rendered:
+    source: str
+    table: np.ndarray
+    consts: list[np.ndarray]
+
+
+@dataclass
+class _Table:
+    values: list[int] = field(default_factory=list)
+
+    def add(self, items) -> int:
+        offset = len(self.values)
+        self.values.extend(int(v) for v in items)
+        return offset
+
+
+def _kind(node: Node) -> str:
+    if node.op in (Op.PARAM, Op.CONST):
+        return "leaf"
+    if node.op in _VIEWS:
+        return "view"
+    if node.op is Op.RESHAPE:
+        return "maybe_view"
+    return "compute"
+
+
+class ModuleRenderer:
+    """One graph -> (C source, static table). Use `render(graph)`."""
+
+    def __init__(self, graph: Graph):
+        self.graph = graph
+        self.table = _Table()
+        self.helpers = Helpers()
+        self.kernels: dict[str, str] = {}
+        self.loops = fuse(graph)
+        inlined = {m for loop in self.loops.values() for m in loop.members if m is not loop.root}
+        order = [n for n in graph.nodes() if n not in inlined]
+        self.schedule: Schedule = build_schedule(graph, _kind, self._reads, order)
+        self.local = {step.node: k for k, step in enumerate(self.schedule.steps)}
+        self.consts: list[np.ndarray] = []
+        self.decls: list[str] = []
+        self.code: list[str] = []
+
+    def _reads(self, node: Node) -> tuple[Node, ...]:
+        loop = self.loops.get(node)
+        return loop.leaves if loop else tuple(dict.fromkeys(node.inputs))
+
+    def v(self, node: Node) -> str:
+        return f"v{self.local[node]}"
+
+    def render(self) -> Rendered:
+        params = {p: i for i, p in enumerate(self.graph.inputs)}
+        st_offset, offsets = 0, {}
+        for p in self.graph.inputs:
+            offsets[p] = st_offset
+            st_offset += p.ndim
+        for step in self.schedule.steps:
+            self._declare(step.node)
+            self._emit_step(step.node, params, offsets)
+            for dead in step.frees:
+                self.code.append(f"    free(b{self.local[dead]}); b{self.local[dead]} = 0;")
+        self._emit_copies()
+        n_in, n_out = len(self.graph.inputs), len(self.graph.outputs)
+        args = "".join(f", void *in{i}" for i in range(n_in)) + \
+            "".join(f", void *out{j}" for j in range(n_out))
+        owned = [f"b{self.local[n]}" for n in self.schedule.owned]
+        cleanup = "".join(f"    free({b});\n" for b in owned)
+        entry = (f"int tr_entry(const int64_t *S, const int64_t *ST, int64_t *E, int nt{args}) {{\n"
+                 "    int rc = TR_OK;\n    int64_t cs[64];\n    (void)ST; (void)E; (void)cs;\n"
+                 + "".join(f"    void *{b} = 0;\n" for b in owned)
+                 + "\n".join(self.decls) + "\n" + "\n".join(self.code)
+                 + "\n    goto done;\ndone:\n" + cleanup + "    return rc;\n}\n")
+        source = "\n".join([PRELUDE, PRELUDE_INDEX, self.helpers.text(),
+                            *self.kernels.values(), entry])
+        table = np.array(self.table.values + [0], dtype=np.int64)
+        return Rendered(source, table, self.consts)
+
+    def _declare(self, node: Node) -> None:
+        v, r = self.v(node), max(node.ndim, 1)
+        shape = self.table.add(node.shape)
+        self.decls.append(f"    {ctype(node.dtype)} *{v} = 0; const int64_t *{v}_n = S + {shape}; "
+                          f"int64_t {v}_s[{r}]; (void){v}_n; (void){v}_s;")
+
+    def _alloc(self, node: Node) -> None:
+        """Point v at its output slot, or malloc it (owned, freed after its last reader)."""
+        v, k = self.v(node), self.local[node]
+        self.code.append(f"    tr_contig({node.ndim}, {v}_n, {v}_s);")
+        slot = self.schedule.direct.get(node)
+        if slot is not None:
+            self.code.append(f"    {v} = ({ctype(node.dtype)} *)out{slot};")
+            return
+        nbytes = self.table.add([node.type.size * node.dtype.itemsize])
+        self.code.append(f"    b{k} = tr_alloc(S[{nbytes}]); if (!b{k}) {{ rc = TR_ENOMEM; goto done; }}"
+                         f" {v} = ({ctype(node.dtype)} *)b{k};")
+
+    def _emit_step(self, node: Node, params: dict, offsets: dict) -> None:
+        v, t = self.v(node), ctype(node.dtype)
+        op = node.op
+        if op is Op.PARAM:
+            i = params[node]
+            self.code.append(f"    {v} = ({t} *)in{i};")
+            for d in range(node.ndim):
+                self.code.append(f"    {v}_s[{d}] = ST[{offsets[node] + d}];")
+        elif op is Op.CONST:
+            arr = np.ascontiguousarray(node.attrs["value"].array)
+            self.consts.append(arr)
+            ptr = self.table.add([arr.ctypes.data])
+            self.code.append(f"    {v} = ({t} *)(intptr_t)S[{ptr}]; tr_contig({node.ndim}, {v}_n, {v}_s);")
+        elif op in _VIEWS or op is Op.RESHAPE:
+            self._emit_view(node)
+        else:
+            self._alloc(node)
+            self.code.append(self._kernel_call(node))
+
+    def _emit_view(self, node: Node) -> None:
+        v, t = self.v(node), ctype(node.dtype)
+        src = node.inputs[0]
+        u = self.v(src)
+        code = self.code
+        if node.op is Op.TRANSPOSE:
+            code.append(f"    {v} = {u};")
+            code += [f"    {v}_s[{d}] = {u}_s[{p}];" for d, p in enumerate(node.attrs["perm"])]
+        elif node.op is Op.BROADCAST_TO:
+            lead = node.ndim - src.ndim
+            code.append(f"    {v} = {u};")
+            code += [f"    {v}_s[{d}] = 0;" for d in range(lead)]
+            code += [f"    {v}_s[{d + lead}] = {u}_n[{d}] == 1 ? 0 : {u}_s[{d}];"
+                     for d in range(src.ndim)]
+        elif node.op is Op.SLICE:
+            empty = node.type.size == 0
+            starts = self.table.add([0 if empty else a for a in node.attrs["starts"]])
+            steps = self.table.add(node.attrs["steps"])
+            offset = " + ".join(f"S[{starts + d}] * {u}_s[{d}]" for d in range(node.ndim)) or "0"
+            code.append(f"    {v} = {u} + ({offset});")
+            code += [f"    {v}_s[{d}] = {u}_s[{d}] * S[{steps + d}];" for d in range(node.ndim)]
+        else:  # reshape: a view when the strides allow (numpy's rule), else a copy
+            k = self.local[node]
+            nbytes = self.table.add([node.type.size * node.dtype.itemsize])
+            code.append(
+                f"    if (tr_prod({node.ndim}, {v}_n) == 0) {{ {v} = {u}; tr_contig({node.ndim}, {v}_n, {v}_s); }}\n"
+                f"    else if (tr_reshape_view({src.ndim}, {u}_n, {u}_s, {node.ndim}, {v}_n, {v}_s)) {v} = {u};\n"
+                f"    else {{\n        b{k} = tr_alloc(S[{nbytes}]); if (!b{k}) {{ rc = TR_ENOMEM; goto done; }}\n"
+                f"        {v} = ({t} *)b{k}; tr_contig({src.ndim}, {u}_n, cs);\n"
+                f"        tr_copy({src.ndim}, {u}_n, (char *){v}, cs, (const char *){u}, {u}_s, {node.dtype.itemsize});\n"
+                f"        tr_contig({node.ndim}, {v}_n, {v}_s);\n    }}")
+
+    def _kernel(self, name_text: tuple[str, str]) -> str:
+        name, text = name_text
+        self.kernels.setdefault(name, text)
+        return name
+
+    def _kernel_call(self, node: Node) -> str:
+        v, op = self.v(node), node.op
+        x = node.inputs[0]
+        check = "    if (rc) goto done;"
+        if op in ELEMENTWISE:
+            loop: FusedLoop = self.loops[node]
+            name = f"g{len([k for k in self.kernels if k.startswith('g')])}"
+            self.kernels[name] = render_fused(name, loop, self.helpers)
+            args = "".join(f", {self.v(leaf)}, {self.v(leaf)}_s" for leaf in loop.leaves)
+            return f"    rc = {name}({v}_n, {v}{args}, nt);\n{check}"
+        ins = [self.v(i) for i in node.inputs]
+        if op in REDUCTION:
+            name = self._kernel(kernels_c.reduce_kernel(op, x.dtype))
+            mask = self.table.add([int(d in node.attrs["axes"]) for d in range(x.ndim)])
+            return f"    rc = {name}({x.ndim}, {ins[0]}_n, {ins[0]}, {ins[0]}_s, S + {mask}, {v}, nt);\n{check}"
+        if op in (Op.ARGMAX, Op.ARGMIN):
+            name = self._kernel(kernels_c.arg_kernel(op, x.dtype))
+            return (f"    rc = {name}({x.ndim}, {ins[0]}_n, {ins[0]}, {ins[0]}_s, "
+                    f"{node.attrs['axis']}, {v}, nt);\n{check}")
+        if op in (Op.CUMSUM, Op.CUMPROD):
+            name = self._kernel(kernels_c.cum_kernel(op, x.dtype))
+            return (f"    rc = {name}({x.ndim}, {ins[0]}_n, {ins[0]}, {ins[0]}_s, "
+                    f"{node.attrs['axis']}, {v}, nt);\n{check}")
+        if op is Op.CONCATENATE:
+            return self._concatenate(node)
+        if op in (Op.GATHER, Op.SCATTER_ADD):
+            return self._indexing(node)
+        if op is Op.DOT_GENERAL:
+            (lc, rc), (lb, rb) = node.attrs["contract"], node.attrs["batch"]
+            y = node.inputs[1]
+            lfree = [d for d in range(x.ndim) if d not in lc and d not in lb]
+            rfree = [d for d in range(y.ndim) if d not in rc and d not in rb]
+            ax = self.table.add([len(lb), *lb, *rb, len(lc), *lc, *rc, len(lfree), *lfree,
+                                 len(rfree), *rfree])
+            name = self._kernel(kernels_c.dot_kernel(x.dtype))
+            a, b = ins
+            return (f"    rc = {name}({x.ndim}, {a}_n, {a}, {a}_s, {y.ndim}, {b}_n, {b}, {b}_s, "
+                    f"S + {ax}, {v});\n{check}")
+        raise NotImplementedError(f"the C backend has no kernel for {op.value}")
+
+    def _concatenate(self, node: Node) -> str:
+        v, axis = self.v(node), node.attrs["axis"]
+        starts, acc = [], 0
+        for i in node.inputs:
+            starts.append(acc)
+            acc += i.shape[axis]
+        off = self.table.add(starts)
+        lines = []
+        for j, i in enumerate(node.inputs):
+            u = self.v(i)
+            lines.append(f"    tr_copy({node.ndim}, {u}_n, (char *)({v} + S[{off + j}] * {v}_s[{axis}]), "
+                         f"{v}_s, (const char *){u}, {u}_s, {node.dtype.itemsize});")
+        return "\n".join(lines)
+
+    def _indexing(self, node: Node) -> str:
+        v, axis = self.v(node), node.attrs["axis"]
+        x, *rest = node.inputs
+        idx = rest if node.op is Op.GATHER else rest[:-1]
+        ux, ui = self.v(x), [self.v(i) for i in idx]
+        k, q = len(idx), idx[0].ndim
+        common = (f"{x.ndim}, {ux}_n, {{X}}, {ux}_s, {axis}, {k}, {q}, {ui[0]}_n, "
+                  f"(const int64_t *const[]){{{', '.join(ui)}}}, "
+                  f"(const int64_t *const[]){{{', '.join(u + '_s' for u in ui)}}}")
+        if node.op is Op.GATHER:
+            call = (f"tr_gather({common.replace('{X}', f'(const char *){ux}')}, (char *){v}, "
+                    f"{x.dtype.itemsize}, E)")
+        else:
+            upd = self.v(rest[-1])
+            name = self._kernel(kernels_c.scatter_kernel(x.dtype))
+            call = f"{name}({common.replace('{X}', ux)}, {upd}, {upd}_s, {v}, E)"
+        return f"    rc = {call};\n    if (rc) goto done;"
+
+    def _emit_copies(self) -> None:
+        for slot, node in self.schedule.copies:
+            u = self.v(node)
+            self.code.append(f"    tr_contig({node.ndim}, {u}_n, cs);\n"
+                             f"    tr_copy({node.ndim}, {u}_n, (char *)out{slot}, cs, (const char *){u}, "
+                             f"{u}_s, {node.dtype.itemsize});")
+        for dead in self.schedule.final_frees:
+            self.code.append(f"    free(b{self.local[dead]}); b{self.local[dead]} = 0;")
+
+
+def render(graph: Graph) -> Rendered:
+    return ModuleRenderer(graph).render()

@@ -1,0 +1,144 @@
+"""The Python side of one call into a compiled graph: check, allocate, call, map errors.
+
+The calling convention of every generated entry function is
+`int entry(const int64_t *S, const int64_t *ST, int64_t *E, int nt, void *in0, ...,
+void *out0, ...)`: S is the graph's static table (shapes, attributes, constant
+pointers), ST the inputs' strides in elements, E four int64 of error detail,
+nt the thread count. The fast path (C-contiguous inputs of exactly the traced
+types) is generated Python with everything precomputed: one type/shape/strides
+comparison per input, one np.empty per output, one foreign call.
+"""
+from __future__ import annotations
+
+from typing import Any, Callable, Sequence
+
+import numpy as np
+
+from ..ir import Graph, TensorType
+
+TR_ENOMEM, TR_EINDEX, TR_ENEGPOW = 1, 2, 3
+
+
+class CallError(RuntimeError):
+    """Generated code reported an error code this module does not know."""
+
+
+def _c_strides(shape: tuple[int, ...], itemsize: int) -> tuple[int, ...]:
+    strides, acc = [], itemsize
+    for d in reversed(shape):
+        strides.append(acc)
+        acc *= max(d, 1)
+    return tuple(reversed(strides))
+
+
+class NativeExecutable:
+    """Callable as `exe(list_of_arrays) -> list_of_fresh_arrays` over a foreign entry."""
+
+    def __init__(self, graph: Graph, source: str, ffi: Any, entry: Callable[..., int],
+                 table: np.ndarray, threads: list[int], keep_alive: Sequence[Any] = ()):
+        self.graph = graph
+        self.source = source
+        self._ffi = ffi
+        self._entry = entry
+        self._table = table
+        self._keep = tuple(keep_alive)
+        self._threads = threads
+        self._in_types = [p.type for p in graph.inputs]
+        self._names = [p.attrs["name"] or f"#{i}" for i, p in enumerate(graph.inputs)]
+        self._out_types = [o.type for o in graph.outputs]
+        self._S = ffi.from_buffer("int64_t[]", table)
+        self._err = np.zeros(4, np.int64)
+        self._E = ffi.from_buffer("int64_t[]", self._err)
+        self._st_offsets = []
+        offset = 0
+        for t in self._in_types:
+            self._st_offsets.append(offset)
+            offset += t.ndim
+        contiguous = [s // t.dtype.itemsize for t in self._in_types
+                      for s in _c_strides(t.shape, t.dtype.itemsize)]
+        self._st_contig = np.array(contiguous + [0], np.int64)
+        self._ST = ffi.from_buffer("int64_t[]", self._st_contig)
+        self._fast = self._make_fast_path()
+
+    def __call__(self, inputs: Sequence[Any]) -> list[np.ndarray]:
+        return self._fast(inputs)
+
+    def _make_fast_path(self) -> Callable[[Sequence[Any]], list[np.ndarray]]:
+        """Generated Python for the common call: contiguous inputs of the traced types."""
+        ns: dict[str, Any] = {"ndarray": np.ndarray, "empty": np.empty,
+                              "fb": self._ffi.from_buffer, "entry": self._entry,
+                              "S": self._S, "ST": self._ST, "E": self._E, "T": self._threads,
+                              "slow": self._slow, "fail": self._fail}
+        n = len(self._in_types)
+        xs = [f"x{i}" for i in range(n)]
+        checks = []
+        for i, t in enumerate(self._in_types):
+            ns[f"D{i}"], ns[f"SH{i}"] = t.dtype, t.shape
+            ns[f"CS{i}"] = _c_strides(t.shape, t.dtype.itemsize)
+            checks.append(f"type(x{i}) is not ndarray or x{i}.dtype is not D{i} or "
+                          f"x{i}.shape != SH{i} or x{i}.strides != CS{i}")
+        outs = []
+        for j, t in enumerate(self._out_types):
+            ns[f"OD{j}"], ns[f"OSH{j}"] = t.dtype, t.shape
+            outs.append(f"o{j}")
+        lines = ["def call(inputs):", f"    if len(inputs) != {n}:", "        return slow(inputs)"]
+        if n:
+            lines.append(f"    {', '.join(xs)}, = inputs")
+            lines.append("    if " + " or ".join(f"({c})" for c in checks) + ":")
+            lines.append("        return slow(inputs)")
+        for j in range(len(outs)):
+            lines.append(f"    o{j} = empty(OSH{j}, OD{j})")
+        args = ", ".join(["S", "ST", "E", "T[0]"] + [f"fb(x{i})" for i in range(n)]
+                         + [f"fb(o{j})" for j in range(len(outs))])
+        lines += [f"    rc = entry({args})", "    if rc:", "        fail(rc)",
+                  f"    return [{', '.join(outs)}]"]
+        exec(compile("\n".join(lines) + "\n", "<tracer call>", "exec"), ns)
+        return ns["call"]
+
+    def _check(self, i: int, value: Any) -> np.ndarray:
+        """Input i as an aligned native-order array of the traced type, or a clear error."""
+        want = self._in_types[i]
+        name = self._names[i]
+        arr = value if isinstance(value, np.ndarray) else np.asarray(value)
+        if arr.dtype != want.dtype:
+            if arr.dtype.newbyteorder("=") == want.dtype:
+                arr = arr.astype(want.dtype)
+            else:
+                raise TypeError(f"argument {name}: expected dtype {want.dtype}, got {arr.dtype}")
+        if arr.ndim != want.ndim:
+            raise ValueError(f"argument {name}: expected {want.ndim} dimensions "
+                             f"(shape {want.shape}), got shape {arr.shape}")
+        if arr.shape != want.shape:
+            raise ValueError(f"argument {name}: expected shape {want.shape}, got {arr.shape}")
+        size = arr.dtype.itemsize
+        if not arr.flags.aligned or any(s % size for s in arr.strides):
+            arr = np.ascontiguousarray(arr)
+        return arr
+
+    def _slow(self, inputs: Sequence[Any]) -> list[np.ndarray]:
+        """Any strides (negative, zero, transposed), byte-swapped or misaligned inputs."""
+        if len(inputs) != len(self._in_types):
+            raise TypeError(f"compiled graph takes {len(self._in_types)} inputs, "
+                            f"got {len(inputs)}")
+        arrays = [self._check(i, x) for i, x in enumerate(inputs)]
+        strides = [s // a.dtype.itemsize for a in arrays for s in a.strides]
+        st = np.array(strides + [0], np.int64)
+        ffi = self._ffi
+        ptrs = [ffi.cast("void *", a.__array_interface__["data"][0]) for a in arrays]
+        outs = [np.empty(t.shape, t.dtype) for t in self._out_types]
+        rc = self._entry(self._S, ffi.from_buffer("int64_t[]", st), self._E, self._threads[0],
+                         *ptrs, *[ffi.from_buffer(o) for o in outs])
+        if rc:
+            self._fail(rc)
+        return outs
+
+    def _fail(self, rc: int) -> None:
+        err = self._err
+        if rc == TR_ENOMEM:
+            raise MemoryError("tracer: out of memory allocating an intermediate array")
+        if rc == TR_EINDEX:
+            raise IndexError(f"index {err[1]} is out of bounds for axis {err[2]} "
+                             f"with size {err[3]}")
+        if rc == TR_ENEGPOW:
+            raise ValueError("Integers to negative integer powers are not allowed.")
+        raise CallError(f"generated code failed with error code {rc}")
