@@ -726,3 +726,31 @@ def test_meshgrid(indexing, sparse, copy, n):
 
 def test_meshgrid_errors():
     raises(ValueError, lambda x: np.meshgrid(x, indexing="yx"), np.ones(2))
+
+
+LINSPACE_CASES = [
+    lambda a: np.linspace(a[0], a[-1], 7),
+    lambda a: np.linspace(0, a, 5),
+    lambda a: np.linspace(a, 10, 4, endpoint=False),
+    lambda a: np.linspace(a, a, 3),
+    lambda a: np.linspace(a, 2 * a, 1),
+    lambda a: np.linspace(a, 1, 0),
+    lambda a: np.linspace(a, 1, 5, axis=-1),
+    lambda a: np.linspace(a, 1, 5, retstep=True),
+    lambda a: np.linspace(a, 20, 6, dtype=np.int32),
+    lambda a: np.linspace(a, 20.5, 1, endpoint=False, retstep=True),
+]
+
+
+@pytest.mark.parametrize("case", range(len(LINSPACE_CASES)))
+@pytest.mark.parametrize("dtype", ["int32", "float32", "float64"])
+def test_linspace_traced_endpoints(case, dtype):
+    x = make((2, 3), dtype, 1, "t")
+    check_against_numpy(LINSPACE_CASES[case], x)
+
+
+def test_linspace_errors():
+    raises(ValueError, lambda a: np.linspace(a, 1, -1), np.ones(2))
+    raises(np.exceptions.AxisError, lambda a: np.linspace(a, 1, 3, axis=2), np.ones(2))
+    with pytest.raises(TypeError):
+        tr.compile(lambda a, n: np.linspace(0, a, n))(np.ones(2), 3)

@@ -1,5 +1,5 @@
 """Making arrays from arrays: *_like copy tile repeat flip roll pad split stack
-atleast_nd append meshgrid rot90.
+atleast_nd append meshgrid rot90 linspace.
 
 All of these move data around by static rules, so each becomes a few layout
 primitives (SLICE, CONCATENATE, BROADCAST_TO, RESHAPE) or one GATHER whose
@@ -8,6 +8,7 @@ symmetric and wrap modes: numpy pads an iota and we gather with it).
 """
 from __future__ import annotations
 
+import operator
 from collections.abc import Sequence
 from typing import Any
 
@@ -20,7 +21,7 @@ from ..context import user_loc
 from ..errors import at_line
 from ..proxy import Proxy, operand, wrap
 from . import reductions, shapes
-from .common import normalize_axis
+from .common import normalize_axis, result_dtype
 
 
 def _fail(exc: type[Exception], msg: str) -> Exception:
@@ -499,6 +500,50 @@ def meshgrid(*xi, copy=True, sparse=False, indexing="xy"):
     return [wrap(n) for n in out]
 
 
+def linspace(start, stop, num=50, endpoint=True, retstep=False, dtype=None, axis=0, *,
+             device=None):
+    """numpy's arithmetic step for step: start + i * step (i / div * delta when some
+    step is 0), the last sample set to stop, floor for integer dtypes."""
+    num = operator.index(num)
+    if num < 0:
+        raise _fail(ValueError, f"Number of samples, {num}, must be non-negative.")
+    div = num - 1 if endpoint else num
+    dt = result_dtype(start, stop)
+    dt = dt if dt.kind == "f" else np.dtype(np.float64)
+    lo, hi = (prims.cast(_node(v), dt) for v in (start, stop))
+    shape = tuple(np.broadcast_shapes(lo.shape, hi.shape))
+    lo, hi = prims.broadcast_to(lo, shape), prims.broadcast_to(hi, shape)
+    delta = prims.bind(Op.SUB, [hi, lo])
+    out_shape = (num,) + shape
+
+    def full(n: Node) -> Node:
+        return prims.broadcast_to(n, out_shape)
+
+    iota = full(prims.const(np.arange(num, dtype=dt).reshape((-1,) + (1,) * len(shape))))
+    step: Any = np.nan
+    if div > 0:
+        step = prims.bind(Op.DIV, [delta, prims.full(shape, div, dt)])
+        zero = prims.bind(Op.EQ, [step, prims.full(shape, 0, dt)])
+        any_zero = prims.reduce(Op.REDUCE_MAX, zero, range(len(shape)))
+        by_step = prims.bind(Op.MUL, [iota, full(step)])
+        scaled = prims.bind(Op.DIV, [iota, prims.full(out_shape, div, dt)])
+        by_delta = prims.bind(Op.MUL, [scaled, full(delta)])
+        y = prims.select(full(any_zero), by_delta, by_step)
+        step = wrap(step)
+    else:
+        y = prims.bind(Op.MUL, [iota, full(delta)])
+    y = prims.bind(Op.ADD, [y, full(lo)])
+    if endpoint and num > 1:
+        last = prims.expand_dims(hi, [0])
+        y = prims.concatenate([_take_range(y, 0, 0, num - 1), last], 0)
+    ax = normalize_axis(axis, len(out_shape))
+    y = prims.transpose(y, [d for d in range(1, ax + 1)] + [0] + list(range(ax + 1, y.ndim)))
+    if dtype is not None and np.issubdtype(dtype, np.integer):
+        y = prims.bind(Op.FLOOR, [y])
+    y = wrap(prims.cast(y, dt if dtype is None else np.dtype(dtype)))
+    return (y, step) if retstep else y
+
+
 FUNCTIONS = {
     np.zeros_like: zeros_like,
     np.ones_like: ones_like,
@@ -527,4 +572,5 @@ FUNCTIONS = {
     np.column_stack: column_stack,
     np.append: append,
     np.meshgrid: meshgrid,
+    np.linspace: linspace,
 }
