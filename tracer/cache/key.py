@@ -11,9 +11,9 @@ import os
 import platform
 import shutil
 import subprocess
-import sys
 import threading
 
+from .. import _version
 from . import files
 from .errors import CompileError, CompilerNotFoundError
 
@@ -42,9 +42,7 @@ def cache_key(source: str, compiler: list[str], flags: list[str],
 
 
 def tracer_version() -> str:
-    """tracer.__version__, read at call time: the package defines it after its layers load."""
-    package = sys.modules.get("tracer")
-    return str(getattr(package, "__version__", "unknown"))
+    return _version.__version__
 
 
 def compiler_identity(compiler: list[str], memo_dir: str | None = None) -> dict[str, str]:
