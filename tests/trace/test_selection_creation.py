@@ -122,6 +122,51 @@ def test_select_errors():
     raises(TypeError, lambda x: np.select([x], [x]), x)
 
 
+CHOOSE_CASES = [
+    lambda a, x: np.choose(a, [x, 2.5, np.float32(1)]),
+    lambda a, x: np.choose(a, [1, 2, 3]),
+    lambda a, x: np.choose(a, [x.astype(np.float32), 3.5, 1]),
+    lambda a, x: np.choose(a + 5, [x, 2, 3], mode="clip"),
+    lambda a, x: np.choose(a - 7, [x, 2, 3], mode="wrap"),
+    lambda a, x: np.choose([[0, 1], [1, 0]], [x, x[::-1]]),
+    lambda a, x: np.choose([[0, 5], [-1, 0]], [x, x.T], mode="clip"),
+    lambda a, x: np.choose(a[0], [x, x.T, x * 2]),
+]
+
+
+@pytest.mark.parametrize("case", range(len(CHOOSE_CASES)))
+@pytest.mark.parametrize("dtype", ["int32", "float64", "bool"])
+def test_choose(case, dtype):
+    a = np.array([[0, 1], [2, 1]])
+    check_against_numpy(CHOOSE_CASES[case], a, make((2, 2), dtype, 1, "t"))
+
+
+def test_choose_errors():
+    x = np.ones((2, 2))
+    raises(ValueError, lambda x: np.choose([0, 2], [x, x]), x)
+    raises(TypeError, lambda x, a: np.choose(a, [x, x]), x, np.array([0.5, 1.0]))
+    raises(ValueError, lambda x: np.choose([0, 1], [x, x], mode="bad"), x)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_compress_extract(dtype):
+    x = make((3, 4), dtype, 1, "s")
+    check_against_numpy(lambda x: np.compress([1, 0, 1, 1], x, axis=1), x)
+    check_against_numpy(lambda x: np.compress([True, False, True], x, axis=-2), x)
+    check_against_numpy(lambda x: np.compress([False, True], x), x)
+    check_against_numpy(lambda x: np.extract(np.arange(12).reshape(3, 4) % 3 == 0, x), x)
+    check_against_numpy(lambda x: np.extract([1, 0, 2], x), x)
+
+
+def test_compress_extract_errors():
+    x = make((3, 4), "float64")
+    raises(IndexError, lambda x: np.compress([0, 0, 0, 1], x, axis=0), x)
+    with pytest.raises(TypeError, match="depends on the data"):
+        tr.compile(lambda x: np.compress(x[:, 0] > 0, x, axis=0))(x)
+    with pytest.raises(TypeError, match="depends on the data"):
+        tr.compile(lambda x: np.extract(x > 0, x))(x)
+
+
 # -- clip ------------------------------------------------------------------------------
 
 CLIP_BOUNDS = [
@@ -470,6 +515,26 @@ def test_copy(dtype):
     x = make((3, 4), dtype, 1, "s")
     check_against_numpy(lambda x: np.copy(x), x)
     check_against_numpy(lambda x: np.copy(x).T + np.copy(x.T), x)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("obj,axis", [(1, 0), ([0, -1], None), (slice(None, None, 2), -1),
+                                      ([], 1), (np.array([True, False, True, False]), 1)])
+def test_delete(dtype, obj, axis):
+    check_against_numpy(lambda x: np.delete(x, obj, axis), make((3, 4), dtype, 1, "t"))
+
+
+def test_delete_errors():
+    raises(IndexError, lambda x: np.delete(x, 5, 0), np.ones((2, 2)))
+    raises(IndexError, lambda x: np.delete(x, [0.5]), np.ones((2, 2)))
+    with pytest.raises(TypeError):
+        tr.compile(lambda x, i: np.delete(x, i))(np.ones(3), np.array([1]))
+
+
+@pytest.mark.parametrize("k", [-2, 0, 1])
+def test_diagflat(k):
+    check_against_numpy(lambda x: np.diagflat(x, k), make((2, 2), "float32", 1, "t"))
+    check_against_numpy(lambda x: np.diagflat(x, k=k), make((3,), "int64", 2))
 
 
 @pytest.mark.parametrize("reps", [2, (2, 3), (1, 1), (2, 1, 3), (0, 2), [3], (1, 2, 1, 2)])

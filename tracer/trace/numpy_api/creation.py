@@ -22,6 +22,7 @@ from ..errors import at_line
 from ..proxy import Proxy, operand, wrap
 from . import reductions, shapes
 from .common import normalize_axis, result_dtype
+from .selection import diag
 
 
 def _fail(exc: type[Exception], msg: str) -> Exception:
@@ -119,6 +120,23 @@ def repeat(a, repeats, axis=None):
         return wrap(prims.reshape(y, x.shape[:ax] + (n * r,) + x.shape[ax + 1:]))
     index = np.repeat(np.arange(x.shape[ax], dtype=np.int64), counts)
     return wrap(prims.bind(Op.GATHER, [x, prims.const(index)], axis=ax))
+
+
+def delete(arr, obj, axis=None):
+    """The kept positions come from numpy's own delete on an iota (its errors too)."""
+    x = _node(arr)
+    if isinstance(obj, Proxy):
+        raise _fail(TypeError, "np.delete needs concrete positions; pass them as a static "
+                               "argument (static_argnums)")
+    if axis is None:
+        x, axis = prims.reshape(x, (x.type.size,)), 0
+    ax = normalize_axis(axis, x.ndim)
+    keep = np.delete(np.arange(x.shape[ax], dtype=np.int64), obj)
+    return wrap(prims.bind(Op.GATHER, [x, prims.const(keep)], axis=ax))
+
+
+def diagflat(v, k=0):
+    return diag(shapes.ravel(wrap(_node(v))), k)
 
 
 # -- flips and rolls ------------------------------------------------------------------
@@ -573,4 +591,6 @@ FUNCTIONS = {
     np.append: append,
     np.meshgrid: meshgrid,
     np.linspace: linspace,
+    np.delete: delete,
+    np.diagflat: diagflat,
 }

@@ -86,6 +86,66 @@ def select(condlist, choicelist, default=0):
     return wrap(result)
 
 
+def choose(a, choices, out=None, mode="raise"):
+    """choices[a[i]][i] as a chain of selects (the choices are few and static)."""
+    out_none(out, "choose")
+    if mode not in ("raise", "clip", "wrap"):
+        raise _fail(ValueError, f"clipmode must be one of 'clip', 'raise', or 'wrap' "
+                                f"(got '{mode}')")
+    n = len(choices)
+    index, _ = operand(_strong_if_sequence(a))
+    if index.dtype.kind not in "biu":
+        raise _fail(TypeError, f"Cannot cast array data from dtype('{index.dtype}') to "
+                               "dtype('int64') according to the rule 'safe'")
+    value = concrete_value(index)
+    if value is not None:  # numpy's own range check and clip/wrap on the concrete index
+        index = prims.const(np.choose(value, np.arange(n), mode=mode).astype(np.int64))
+    else:
+        index = _index_node(wrap(index), n, 0, mode) if mode != "raise" else \
+            prims.cast(index, np.int64)
+    opts = [c if _is_python_number(c) or isinstance(c, Proxy) else wrap(_node(c))
+            for c in choices]
+    dtype = result_dtype(*opts)
+    nodes = [prims.cast(_node(c), dtype) for c in opts]
+    shape = broadcast_shapes([index.shape] + [c.shape for c in nodes])
+    index = prims.broadcast_to(index, shape)
+    result = prims.broadcast_to(nodes[0], shape)
+    for i, choice in enumerate(nodes[1:], start=1):
+        hit = prims.bind(Op.EQ, [index, prims.full(shape, i, np.int64)])
+        result = prims.select(hit, prims.broadcast_to(choice, shape), result)
+    return wrap(result)
+
+
+def _static_positions(fn, condition: Any, n: int, what: str):
+    """numpy's own fn applied to an iota: the kept positions (and numpy's errors)."""
+    if isinstance(condition, Proxy) or (isinstance(condition, (list, tuple))
+                                        and any(isinstance(c, Proxy) for c in condition)):
+        raise _fail(TypeError, f"np.{what} with a traced condition has a result shape that "
+                               "depends on the data; use np.where(cond, x, fill) to keep "
+                               "the shape, or pass the condition as a static argument "
+                               "(static_argnums)")
+    return prims.const(np.asarray(fn(np.arange(n, dtype=np.int64)), np.int64))
+
+
+def compress(condition, a, axis=None, out=None):
+    out_none(out, "compress")
+    x = _node(a)
+    if axis is None:
+        x, axis = prims.reshape(x, (x.type.size,)), 0
+    ax = normalize_axis(axis, x.ndim)
+    keep = _static_positions(lambda i: np.compress(condition, i), condition, x.shape[ax],
+                             "compress")
+    return wrap(prims.bind(Op.GATHER, [x, keep], axis=ax))
+
+
+def extract(condition, arr):
+    x = _node(arr)
+    x = prims.reshape(x, (x.type.size,))
+    keep = _static_positions(lambda i: np.take(i, np.nonzero(np.ravel(condition))[0]),
+                             condition, x.shape[0], "extract")
+    return wrap(prims.bind(Op.GATHER, [x, keep], axis=0))
+
+
 # -- clip ---------------------------------------------------------------------
 
 def clip(a, a_min=_NO_VALUE, a_max=_NO_VALUE, out=None, *, min=_NO_VALUE, max=_NO_VALUE,
@@ -364,6 +424,9 @@ _MASK_FIX = "use np.where(cond, x, fill) to keep the shape (or a masked reductio
 FUNCTIONS = {
     np.where: where,
     np.select: select,
+    np.choose: choose,
+    np.compress: compress,
+    np.extract: extract,
     np.clip: clip,
     np.take: take,
     np.take_along_axis: take_along_axis,
