@@ -252,6 +252,7 @@ def vjp(f: Callable[..., Any], *primals: Any, has_aux: bool = False) -> tuple:
             raise ValueError(f"vjp_fn: the cotangent has structure "
                              f"{pytree.flatten(cotangent)[1]}, expected the output's {tree}")
         return backward(primals, cotangent)
+    vjp_fn.fun = f  # the kernel cache holds f weakly; vjp_fn keeps it alive
     return (out, vjp_fn, aux) if has_aux else (out, vjp_fn)
 
 
