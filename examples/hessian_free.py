@@ -99,7 +99,8 @@ def train(steps: int = 40, cg_iters: int = 50, verbose: bool = True) -> list[flo
     if verbose:
         print(f"step  0  loss {value:.6f}")
     for step in range(1, steps + 1):
-        d = conjugate_gradient(lambda v: gnvp(theta, v, x, y) + damping * v, -g, cg_iters)
+        d = conjugate_gradient(lambda v, t=theta, lam=damping: gnvp(t, v, x, y) + lam * v,
+                               -g, cg_iters)
         predicted = g @ d + 0.5 * d @ gnvp(theta, d, x, y)
         new_value = float(f(theta + d, x, y))
         rho = (new_value - value) / predicted if predicted < 0 else -1.0
