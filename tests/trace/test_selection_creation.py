@@ -58,7 +58,7 @@ def raises(exc, fn, *args):
         tr.compile(fn)(*args)
 
 
-# -- where / select -------------------------------------------------------------------
+# -- where / select ----------------------------------------------------------------------------
 
 @pytest.mark.parametrize("xd", DTYPES)
 @pytest.mark.parametrize("yd", DTYPES)
@@ -167,7 +167,7 @@ def test_compress_extract_errors():
         tr.compile(lambda x: np.extract(x > 0, x))(x)
 
 
-# -- clip ------------------------------------------------------------------------------
+# -- clip --------------------------------------------------------------------------------------
 
 CLIP_BOUNDS = [
     (0, 3), (-1.5, 2.5), (None, 2), (-2, None), (3, -3), (None, None), (True, False),
@@ -228,7 +228,7 @@ def test_clip_errors():
     raises(TypeError, lambda x: np.clip(x, None, None), np.ones(3, bool))
 
 
-# -- take / take_along_axis ------------------------------------------------------------------
+# -- take / take_along_axis --------------------------------------------------------------------
 
 @pytest.mark.parametrize("dtype", DTYPES)
 @pytest.mark.parametrize("axis", [None, 0, 1, -1])
@@ -308,7 +308,7 @@ def test_take_along_axis_errors():
                                                                             np.int64), 2), x)
 
 
-# -- triangles, diagonals, trace -----------------------------------------------------------
+# -- triangles, diagonals, trace ---------------------------------------------------------------
 
 @pytest.mark.parametrize("dtype", DTYPES)
 @pytest.mark.parametrize("k", [-2, -1, 0, 1, 3, 7])
@@ -362,7 +362,7 @@ def test_trace(dtype, offset):
     check_against_numpy(lambda y: y.trace(offset, 2, 0), y)
 
 
-# -- round, nan_to_num --------------------------------------------------------------------------
+# -- round, nan_to_num -------------------------------------------------------------------------
 
 @pytest.mark.parametrize("dtype", ["int8", "int32", "int64", "uint8", "float32", "float64"])
 @pytest.mark.parametrize("decimals", [-2, -1, 0, 1, 2, 4])
@@ -406,7 +406,7 @@ def test_nan_to_num(dtype):
     check_against_numpy(lambda x: np.nan_to_num(x, copy=False, posinf=1e300), x)
 
 
-# -- isclose, allclose ------------------------------------------------------------------------------
+# -- isclose, allclose -------------------------------------------------------------------------
 
 CLOSE_PAIRS = [
     ("float64", "float64"), ("float32", "float32"), ("float32", "float64"),
@@ -437,7 +437,7 @@ def test_isclose_scalars(b):
     check_against_numpy(lambda a, b: np.isclose(a, b), a, b)
 
 
-# -- count_nonzero, data-dependent refusals --------------------------------------------------------
+# -- count_nonzero, data-dependent refusals ----------------------------------------------------
 
 @pytest.mark.parametrize("dtype", DTYPES)
 @pytest.mark.parametrize("axis", [None, 0, -1, (0, 1)])
@@ -724,8 +724,10 @@ def test_split_errors():
     raises(ValueError, lambda x: np.dsplit(x, 2), x)
 
 
-@pytest.mark.parametrize("shapes", [[(3,), (2,)], [(2, 3), (2, 1)], [(), ()], [(2, 1, 3), (2, 2, 3)]])
-@pytest.mark.parametrize("dtypes", [("int32", "float32"), ("bool", "int64"), ("float64", "float64")])
+@pytest.mark.parametrize("shapes", [[(3,), (2,)], [(2, 3), (2, 1)], [(), ()],
+                                    [(2, 1, 3), (2, 2, 3)]])
+@pytest.mark.parametrize("dtypes", [("int32", "float32"), ("bool", "int64"),
+                                    ("float64", "float64")])
 def test_hstack(shapes, dtypes):
     a, b = make(shapes[0], dtypes[0], 1), make(shapes[1], dtypes[1], 2)
     check_against_numpy(lambda a, b: np.hstack([a, b]), a, b)

@@ -108,7 +108,7 @@ def repeat(a, repeats, axis=None):
     counts = np.asarray(repeats)
     if isinstance(repeats, np.ndarray) and counts.dtype.kind not in "biu":
         raise _fail(TypeError, f"Cannot cast array data from dtype('{counts.dtype}') to "
-                        "dtype('int64') according to the rule 'safe'")
+                               "dtype('int64') according to the rule 'safe'")
     counts = counts.astype(np.int64)  # numpy converts scalars and lists item by item
     if counts.ndim == 0 or counts.size == 1:
         r = int(counts.reshape(()))
@@ -259,17 +259,20 @@ def pad(array, pad_width, mode="constant", **kwargs):
         raise _fail(ValueError, f"mode '{mode}' is not supported")
     unsupported = set(kwargs) - _PAD_KWARGS[mode]
     if unsupported:
-        raise _fail(ValueError, f"unsupported keyword arguments for mode '{mode}': {unsupported}")
+        raise _fail(ValueError,
+                    f"unsupported keyword arguments for mode '{mode}': {unsupported}")
     if mode in ("constant", "empty"):
         return wrap(_pad_constant(x, widths, kwargs.get("constant_values", 0)))
-    if mode not in _INDEX_MODES + tuple(_STATS) + ("linear_ramp",) or kwargs.get("reflect_type", "even") != "even":
-        raise _fail(NotImplementedError, f"tracer supports np.pad modes constant, empty, edge, wrap, "
-                                  f"reflect, symmetric (reflect_type='even'), maximum, minimum, "
-                                  f"mean and linear_ramp, not {mode!r} with {kwargs}")
+    supported = _INDEX_MODES + tuple(_STATS) + ("linear_ramp",)
+    if mode not in supported or kwargs.get("reflect_type", "even") != "even":
+        raise _fail(NotImplementedError,
+                    "tracer supports np.pad modes constant, empty, edge, wrap, reflect, "
+                    "symmetric (reflect_type='even'), maximum, minimum, mean and linear_ramp, "
+                    f"not {mode!r} with {kwargs}")
     for axis, (before, after) in enumerate(widths):
         if x.shape[axis] == 0 and (before or after):
-            raise _fail(ValueError, f"can't extend empty axis {axis} using modes other than "
-                             "'constant' or 'empty'")
+            raise _fail(ValueError, f"can't extend empty axis {axis} using modes other "
+                                    "than 'constant' or 'empty'")
     if x.type.size == 0:  # numpy computes nothing: the pad areas are empty too
         return wrap(_pad_constant(x, widths, 0))
     if mode == "linear_ramp":

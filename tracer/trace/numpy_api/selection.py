@@ -1,5 +1,6 @@
-"""Choosing and picking elements: where clip take take_along_axis triu tril diag
-diagonal trace round nan_to_num isclose allclose select count_nonzero.
+"""Choosing and picking elements: where select choose compress extract clip take
+take_along_axis triu tril diag diagonal trace round nan_to_num isclose allclose
+count_nonzero.
 
 Everything static (triangle masks, diagonal positions, in-bounds index arrays)
 is computed with numpy at trace time and enters the graph as a constant;
@@ -153,7 +154,8 @@ def clip(a, a_min=_NO_VALUE, a_max=_NO_VALUE, out=None, *, min=_NO_VALUE, max=_N
     """numpy's clip: min(max(a, lo), hi), NaN-propagating, with numpy's argument rules."""
     out_none(out, "clip")
     if kwargs:
-        raise _fail(TypeError, f"clip: arguments {sorted(kwargs)} are not supported on traced values")
+        raise _fail(TypeError, f"clip: arguments {sorted(kwargs)} are not supported on "
+                               "traced values")
     if a_min is _NO_VALUE and a_max is _NO_VALUE:
         a_min = None if min is _NO_VALUE else min
         a_max = None if max is _NO_VALUE else max
@@ -162,8 +164,8 @@ def clip(a, a_min=_NO_VALUE, a_max=_NO_VALUE, out=None, *, min=_NO_VALUE, max=_N
     elif a_max is _NO_VALUE:
         raise _fail(TypeError, "clip() missing 1 required positional argument: 'a_max'")
     elif min is not _NO_VALUE or max is not _NO_VALUE:
-        raise _fail(ValueError, "Passing `min` or `max` keyword argument when `a_min` and `a_max` "
-                         "are provided is forbidden.")
+        raise _fail(ValueError, "Passing `min` or `max` keyword argument when `a_min` and "
+                                "`a_max` are provided is forbidden.")
     x, weak = operand(a)
     if x.dtype.kind in "iu":  # numpy drops Python-int bounds beyond the dtype's range
         info = np.iinfo(x.dtype)
@@ -212,13 +214,14 @@ def _clip_both(a: Proxy, lo: Any, hi: Any) -> Proxy:
 def _index_node(indices: Any, size: int, axis: int, mode: str) -> Node:
     """Indices as an int64 node in [-size, size), per numpy's mode."""
     if mode not in ("raise", "clip", "wrap"):
-        raise _fail(ValueError, f"clipmode must be one of 'clip', 'raise', or 'wrap' (got '{mode}')")
+        raise _fail(ValueError, f"clipmode must be one of 'clip', 'raise', or 'wrap' "
+                                f"(got '{mode}')")
     if isinstance(indices, (list, tuple)) and not isinstance(indices, Proxy):
         indices = np.asarray(indices).astype(np.int64)  # numpy converts lists item by item
     node = _node(indices)
     if node.dtype.kind not in "iub":
         raise _fail(TypeError, f"Cannot cast array data from dtype('{node.dtype}') to "
-                        "dtype('int64') according to the rule 'same_kind'")
+                               "dtype('int64') according to the rule 'same_kind'")
     node = prims.cast(node, np.int64)
     value = concrete_value(node)
     if value is not None:
@@ -341,7 +344,7 @@ def round(a, decimals=0, out=None):
     decimals = int(decimals)
     if x.dtype.kind == "b":
         raise _fail(TypeError, "tracer does not support np.round of a bool array "
-                        "(numpy computes it in float16)")
+                               "(numpy computes it in float16)")
     if x.dtype.kind in "iu" and decimals >= 0:
         return wrap(x)
     work = np.float64 if x.dtype.kind in "iu" else x.dtype
