@@ -246,3 +246,23 @@ def test_errors_are_clear():
 def test_unused_and_constant_paths_give_zeros():
     g = tr.grad(lambda x, y: np.sum(y * 0.0) + 1.0, argnums=(0, 1))(np.ones(2), np.ones(3))
     close(g[0], np.zeros(2)), close(g[1], np.zeros(3))
+
+
+def test_edge_cases_empty_nan_int_outputs():
+    assert tr.grad(lambda x: np.sum(x ** 2))(np.zeros(0)).shape == (0,)
+    assert tr.grad(lambda x: np.prod(x))(np.zeros(0)).shape == (0,)
+    g = tr.grad(lambda x: np.sum(np.sqrt(x)))(np.array([4.0, np.nan, np.inf]))
+    np.testing.assert_array_equal(g, [0.25, np.nan, 0.0])
+    (hx, hi) = tr.hvp(lambda x, i: np.sum(x[i] ** 3), (np.arange(3.0), np.array([2, 2])),
+                      (np.ones(3), np.zeros(2, np.int64)))
+    close(hx, [0, 0, 24.0])
+    assert hi.dtype == np.int64 and not hi.any()
+    (_, n), (_, tn) = tr.jvp(lambda x: (x, x.astype(np.int64)), (np.ones(2),), (np.ones(2),))
+    assert tn.dtype == np.int64 and not tn.any()
+
+
+def test_hessian_with_argnums_tuple():
+    x, y = np.array([1.0, 2.0]), np.array([3.0, -1.0])
+    (hxx, hxy), (hyx, hyy) = tr.hessian(lambda x, y: np.sum(x * x * y), argnums=(0, 1))(x, y)
+    close(hxx, np.diag(2 * y)), close(hxy, np.diag(2 * x)), close(hyx, np.diag(2 * x))
+    close(hyy, np.zeros((2, 2)))

@@ -292,7 +292,7 @@ def jvp(f: Callable[..., Any], primals: Sequence[Any], tangents: Sequence[Any]) 
 
 def _hvp_build(f, has_aux):
     def build(primals, tangents):
-        t = _trace(f, primals, {}, _all_args(primals), False, "tr.hvp", need_float=True)
+        t = _trace(f, primals, {}, _all_args(primals), False, "tr.hvp")
         out = _scalar_output(t, "tr.hvp")
         grads = vjp_nodes([out], [prims.full((), 1, out.dtype)], t.params)
         grads = _zeros_if_none(grads, t.params)
