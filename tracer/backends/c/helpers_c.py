@@ -11,7 +11,12 @@ import numpy as np
 
 from .cnames import ctype, tag
 
-LGAMMA = """static inline double tr_lgamma(double x) { int sign; return lgamma_r(x, &sign); }"""
+LGAMMA = """static inline double tr_lgamma(double x) {
+    int sign;
+    if (x == -INFINITY) return x;                     /* scipy: gammaln(-inf) = -inf */
+    if (isinf(1.0 / x)) return INFINITY;              /* cephes' 1/x overflows: inf */
+    return lgamma_r(x, &sign);
+}"""
 
 
 def float_helper(name: str, dtype: np.dtype, helpers) -> str:
