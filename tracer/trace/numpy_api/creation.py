@@ -87,6 +87,8 @@ def tile(A, reps):
     tup = tuple(int(r) for r in reps) if np.iterable(reps) else (int(reps),)
     if any(r < 0 for r in tup):
         raise _fail(ValueError, "negative dimensions are not allowed")
+    if all(r == 1 for r in tup) and len(tup) <= x.ndim:
+        return wrap(x)
     d = max(len(tup), x.ndim)
     tup = (1,) * (d - len(tup)) + tup
     shape = (1,) * (d - x.ndim) + x.shape
@@ -367,17 +369,14 @@ def _pad_constant(x: Node, widths, values: Any) -> Node:
 
 def _constant_pairs(x: Node, values: Any) -> list[tuple[np.ndarray, np.ndarray]]:
     """Each axis' (before, after) fill as numpy stores it: numpy pads a 1-element probe
-    by 1, so its casts and its errors are numpy's own; the middle of each face holds
-    that axis' value."""
-    with np.errstate(all="ignore"):
-        probe = np.pad(np.zeros((1,) * x.ndim, x.dtype), 1, constant_values=values)
+    by 1 along that axis, so its casts and its errors are numpy's own."""
     pairs = []
     for axis in range(x.ndim):
-        at = [1] * x.ndim
-        at[axis] = 0
-        before = probe[tuple(at)]
-        at[axis] = 2
-        pairs.append((np.asarray(before), np.asarray(probe[tuple(at)])))
+        widths = [(1, 1) if i == axis else (0, 0) for i in range(x.ndim)]
+        with np.errstate(all="ignore"):
+            probe = np.pad(np.zeros((1,) * x.ndim, x.dtype), widths, constant_values=values)
+        ends = probe.reshape(3)
+        pairs.append((np.asarray(ends[0]), np.asarray(ends[2])))
     return pairs
 
 

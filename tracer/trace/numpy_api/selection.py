@@ -447,6 +447,6 @@ FUNCTIONS = {
     np.nonzero: _data_dependent("nonzero", _MASK_FIX),
     np.flatnonzero: _data_dependent("flatnonzero", _MASK_FIX),
     np.argwhere: _data_dependent("argwhere", _MASK_FIX),
-    np.unique: _data_dependent("unique", "compute on the whole array with a fixed size "
-                               "instead (e.g. np.sort)"),
+    np.unique: _data_dependent("unique", "compute what you need over the whole array "
+                               "instead (e.g. counts of known values with np.sum(x == v))"),
 }
