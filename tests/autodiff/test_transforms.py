@@ -266,3 +266,13 @@ def test_hessian_with_argnums_tuple():
     (hxx, hxy), (hyx, hyy) = tr.hessian(lambda x, y: np.sum(x * x * y), argnums=(0, 1))(x, y)
     close(hxx, np.diag(2 * y)), close(hxy, np.diag(2 * x)), close(hyx, np.diag(2 * x))
     close(hyy, np.zeros((2, 2)))
+
+
+def test_concrete_arguments_inside_a_trace_with_a_traced_closure():
+    w0 = np.array([1.0, -2.0])
+
+    @tr.compile
+    def f(x):
+        return tr.grad(lambda w: np.sum(w * x) ** 2)(w0)  # w0 is an array, x is traced
+    x = np.array([0.5, 3.0])
+    close(f(x), 2 * np.sum(w0 * x) * x)

@@ -24,7 +24,7 @@ import numpy as np
 from ..autodiff import jvp_nodes, vjp_nodes
 from ..ir import Node, make_param, substitute
 from ..trace import Proxy, leaf_spec, prims, pytree
-from ..trace.context import Trace, tracing
+from ..trace.context import Trace, current_trace, tracing
 from ..trace.proxy import operand, wrap
 from .compile import CompiledFunction
 
@@ -45,7 +45,8 @@ class Transformed:
         self._compiled = CompiledFunction(build)
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
-        if _has_proxy((args, kwargs)):
+        # inside a trace f may close over traced values even when the arguments are arrays
+        if current_trace() is not None or _has_proxy((args, kwargs)):
             return self._build(*args, **kwargs)
         return self._compiled(*args, **kwargs)
 
