@@ -47,6 +47,10 @@ def add(a: MaybeNode, b: MaybeNode) -> MaybeNode:
         return b
     if b is None:
         return a
+    if b.op is Op.NEG:  # a + -b -> a - b
+        return bind(Op.SUB, a, b.inputs[0])
+    if a.op is Op.NEG:  # -a + b -> b - a
+        return bind(Op.SUB, b, a.inputs[0])
     return bind(Op.ADD, a, b)
 
 
@@ -62,6 +66,8 @@ def sub(a: MaybeNode, b: MaybeNode) -> MaybeNode:
         return a
     if a is None:
         return neg(b)
+    if b.op is Op.NEG:  # a - -b -> a + b
+        return bind(Op.ADD, a, b.inputs[0])
     return bind(Op.SUB, a, b)
 
 
@@ -71,7 +77,22 @@ def neg(a: MaybeNode) -> MaybeNode:
     if a.op is Op.NEG:
         return a.inputs[0]
     value = scalar_value(a)
-    return bind(Op.NEG, a) if value is None else full_like(a, -value)
+    if value is not None:
+        return full_like(a, -value)
+    rest, factor = _const_factor(a)
+    if rest is not None:  # -(x * c) -> x * -c
+        return bind(Op.MUL, rest, full_like(rest, -factor))
+    return bind(Op.NEG, a)
+
+
+def _const_factor(x: Node) -> tuple[Node | None, float]:
+    """(y, c) when x is y * c for a scalar constant c, else (None, 0)."""
+    if x.op is Op.MUL:
+        for mine, other in ((0, 1), (1, 0)):
+            c = scalar_value(x.inputs[mine])
+            if c is not None:
+                return x.inputs[other], c
+    return None, 0.0
 
 
 def mul(a: MaybeNode, b: MaybeNode) -> MaybeNode:
@@ -84,6 +105,10 @@ def mul(a: MaybeNode, b: MaybeNode) -> MaybeNode:
         return b
     if vb == 1.0:
         return a
+    for c, other in ((va, b), (vb, a)):
+        rest, factor = _const_factor(other) if c is not None else (None, 0.0)
+        if rest is not None:  # (y * d) * c -> y * (c d): one pass over the data, not two
+            return mul(rest, full_like(rest, c * factor))
     return bind(Op.MUL, a, b)
 
 
@@ -99,7 +124,7 @@ def scale(a: MaybeNode, factor: float) -> MaybeNode:
         return a
     if factor == -1.0:
         return neg(a)
-    return bind(Op.MUL, a, full_like(a, factor))
+    return mul(a, full_like(a, factor))
 
 
 def square(a: Node) -> Node:
