@@ -4,7 +4,7 @@ from __future__ import annotations
 import importlib
 
 NAMES = ("overhead", "trace_time", "elementwise", "hvp_rosen", "mlp_grad", "mlp_sgd",
-         "threads")
+         "cold_start", "threads")
 
 
 def load_groups() -> list:

@@ -88,6 +88,19 @@ def torch_(inp, ctx):
     return sgd_bench(step, lambda: pairs(flat))
 
 
+def torch_compile_(inp, ctx):
+    """torch.compile of a functional step (torch.func.grad): used by the cold-start workload
+    only, since compiling each of this workload's 36 cases would take many minutes."""
+    torch = mod("torch")
+    params, x, y = inp
+    grad = torch.func.grad(mlp.torch_loss)
+
+    def step(flat, x, y):
+        return [p - mlp.LR * g for p, g in zip(flat, flatten(grad(pairs(flat), x, y)))]
+    flat = [torch.tensor(a) for a in flatten(params)]
+    return _functional(torch.compile(step), flat, (torch.from_numpy(x), torch.from_numpy(y)))
+
+
 def pytensor_(inp, ctx):
     pytensor = mod("pytensor")
     pt = pytensor.tensor
