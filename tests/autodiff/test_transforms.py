@@ -276,3 +276,11 @@ def test_concrete_arguments_inside_a_trace_with_a_traced_closure():
         return tr.grad(lambda w: np.sum(w * x) ** 2)(w0)  # w0 is an array, x is traced
     x = np.array([0.5, 3.0])
     close(f(x), 2 * np.sum(w0 * x) * x)
+
+
+def test_non_array_arguments_are_static():
+    def f(x, activation, scale=1.0):
+        return np.sum(getattr(np, activation)(x)) * scale
+    x = np.array([0.1, 0.2])
+    close(tr.grad(f)(x, "tanh"), 1 - np.tanh(x) ** 2)
+    close(tr.grad(f)(x, "sin", scale=2.0), 2 * np.cos(x))

@@ -33,8 +33,24 @@ def _has_proxy(tree: Any) -> bool:
     return any(isinstance(x, Proxy) for x in pytree.flatten(tree)[0])
 
 
+def _is_static_object(x: Any) -> bool:
+    """A non-array argument (a string, a callable, ...): passed through as a static value."""
+    arrays = (np.ndarray, np.generic, bool, int, float, complex, list, tuple, dict, Proxy)
+    if x is None or isinstance(x, arrays):
+        return False
+    try:
+        hash(x)
+    except TypeError:
+        return False
+    return True
+
+
 class Transformed:
-    """A derivative function: inlines on traced arguments, compiles on arrays."""
+    """A derivative function: inlines on traced arguments, compiles on arrays.
+
+    On arrays, arguments that are not arrays or pytrees of them (strings,
+    callables, ...) are static, as a jax.grad user would expect.
+    """
 
     def __init__(self, build: Callable[..., Any], name: str, wrapped: Any = None):
         self._build = build
@@ -43,16 +59,26 @@ class Transformed:
             self.__wrapped__ = wrapped  # so tr.compile names the arguments as f does
             build.__wrapped__ = wrapped
         self._compiled = CompiledFunction(build)
+        self._by_static: dict[tuple, CompiledFunction] = {((), ()): self._compiled}
+
+    def _compiled_for(self, args: tuple, kwargs: dict) -> CompiledFunction:
+        nums = tuple(i for i, a in enumerate(args) if _is_static_object(a))
+        names = tuple(sorted(k for k, v in kwargs.items() if _is_static_object(v)))
+        found = self._by_static.get((nums, names))
+        if found is None:
+            found = CompiledFunction(self._build, static_argnums=nums, static_argnames=names)
+            self._by_static[nums, names] = found
+        return found
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         # inside a trace f may close over traced values even when the arguments are arrays
         if current_trace() is not None or _has_proxy((args, kwargs)):
             return self._build(*args, **kwargs)
-        return self._compiled(*args, **kwargs)
+        return self._compiled_for(args, kwargs)(*args, **kwargs)
 
     def lower(self, *args: Any, **kwargs: Any) -> Any:
         """The traced derivative graph for these arguments (see tr.compile's lower)."""
-        return self._compiled.lower(*args, **kwargs)
+        return self._compiled_for(args, kwargs).lower(*args, **kwargs)
 
     def __repr__(self) -> str:
         return f"<tracer transform {self.__name__}>"
