@@ -6,13 +6,14 @@ operators, and ndarray's methods, each routed to the numpy surface.
 """
 from __future__ import annotations
 
-from typing import Any
+import functools
+from typing import Any, Callable
 
 import numpy as np
 
 from . import array_api
 from .context import user_loc
-from .errors import at_line
+from .errors import at_line, with_line
 from .numpy_api import FUNCTIONS, indexing, linalg, reductions, shapes
 from .numpy_api.ufuncs import call_ufunc
 from .proxy import Proxy, wrap
@@ -142,9 +143,23 @@ for _name in ("sum", "prod", "mean", "max", "min", "any", "all", "argmax", "argm
     METHODS[_name] = _method(_func)
 
 
+def _located(method: Callable[..., Any]) -> Callable[..., Any]:
+    """Errors raised while tracing a numpy call name the user's line that made it."""
+    @functools.wraps(method)
+    def call(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return method(*args, **kwargs)
+        except (ValueError, IndexError, TypeError, OverflowError) as err:
+            located = with_line(err, user_loc())
+            if located is err:
+                raise
+            raise located from None
+    return call
+
+
 def install() -> None:
     for name, value in METHODS.items():
-        setattr(Proxy, name, value)
+        setattr(Proxy, name, _located(value) if callable(value) else value)
 
 
 install()

@@ -37,3 +37,19 @@ def concretization_error(kind: str, loc: Loc | None, what: str) -> Concretizatio
 
 def at_line(message: str, loc: Loc | None) -> str:
     return f"{message}\n  (traced at {loc})" if loc else message
+
+
+def with_line(err: Exception, loc: Loc | None) -> Exception:
+    """`err` again, its message naming the user's line (numpy's words stay first).
+
+    Errors that already name a line, and those whose type cannot be rebuilt
+    from a message, come back unchanged.
+    """
+    message = str(err)
+    if loc is None or isinstance(err, ConcretizationError) or "(traced at " in message:
+        return err
+    try:
+        located = type(err)(at_line(message, loc))
+    except Exception:
+        return err
+    return located.with_traceback(err.__traceback__)

@@ -26,14 +26,20 @@ class Executable:
     def __call__(self, inputs: Sequence[Any]) -> list[np.ndarray]:
         with np.errstate(all="ignore"):
             outs = self._fn(*inputs)
-        return [_fresh(o, inputs) for o in outs]
+        taken = [id(i) for i in inputs]
+        fresh = []
+        for out in outs:
+            arr = _fresh(out, taken)
+            taken.append(id(arr))
+            fresh.append(arr)
+        return fresh
 
 
-def _fresh(value: Any, inputs: Sequence[Any]) -> np.ndarray:
-    """Outputs are arrays the caller owns: never an input, a view, or read-only."""
+def _fresh(value: Any, taken: list[int]) -> np.ndarray:
+    """Outputs are arrays the caller owns: never an input, a view, read-only, or
+    an array already handed out (a graph may return one node twice)."""
     arr = np.asarray(value)
-    if arr is value and (not arr.flags.owndata or not arr.flags.writeable
-                         or any(arr is i for i in inputs)):
+    if arr is value and (not arr.flags.owndata or not arr.flags.writeable or id(arr) in taken):
         return arr.copy()
     return arr
 

@@ -10,7 +10,7 @@ from ...ir import Node
 from .. import prims
 from ..context import user_loc
 from ..errors import at_line
-from ..proxy import Proxy, operand, wrap
+from ..proxy import Proxy, contains_proxy, operand, wrap
 
 _broadcast_cache: dict[tuple, tuple[int, ...]] = {}
 
@@ -23,11 +23,24 @@ def broadcast_shapes(shapes: Sequence[tuple[int, ...]]) -> tuple[int, ...]:
         try:
             out = np.broadcast_shapes(*shapes)
         except ValueError:
-            listed = " ".join(str(s) for s in shapes)
-            msg = f"operands could not be broadcast together with shapes {listed}"
+            listed = " ".join(shape_text(s) for s in shapes)
+            msg = f"operands could not be broadcast together with shapes {listed} "
             raise ValueError(at_line(msg, user_loc())) from None
         _broadcast_cache[key] = out
     return out
+
+
+def shape_text(shape: Sequence[int]) -> str:
+    """A shape as numpy's messages print it: (2,3), (4,), ()."""
+    inner = ",".join(str(d) for d in shape)
+    return f"({inner},)" if len(shape) == 1 else f"({inner})"
+
+
+def strong_dtype(*args: Any) -> np.dtype:
+    """np.result_type for functions that convert operands with np.asarray first
+    (concatenate, stack, dot): there Python scalars are not weak (NEP 50)."""
+    return np.result_type(*[a.dtype if isinstance(a, Proxy) else operand(a)[0].dtype
+                            if contains_proxy(a) else np.asarray(a).dtype for a in args])
 
 
 def broadcast_all(nodes: Sequence[Node]) -> list[Node]:
@@ -90,5 +103,5 @@ def out_none(out: Any, name: str) -> None:
                         "use the returned array instead")
 
 
-__all__ = ["broadcast_shapes", "broadcast_all", "normalize_axis", "normalize_axes",
+__all__ = ["broadcast_shapes", "shape_text", "strong_dtype", "broadcast_all", "normalize_axis", "normalize_axes",
            "result_dtype", "weak_marker", "nodes_of", "out_none", "wrap", "operand"]

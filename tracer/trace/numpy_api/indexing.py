@@ -17,7 +17,7 @@ from .. import prims
 from ..context import user_loc
 from ..errors import at_line
 from ..proxy import Proxy, as_concrete_array, operand, wrap
-from .common import broadcast_shapes, result_dtype
+from .common import broadcast_shapes, result_dtype, shape_text
 
 _VALID = ("only integers, slices (`:`), ellipsis (`...`), numpy.newaxis (`None`) and "
           "integer or boolean arrays are valid indices")
@@ -161,19 +161,112 @@ def _gather(y: Node, entries: list[tuple[str, Any]]) -> Node:
 def setitem(target: Proxy, key: Any, value: Any) -> None:
     """x[key] = value, functionally: rebind the proxy to the updated array.
 
-    The positions key selects are found by indexing a constant iota with the
-    same key; the new values are scattered there and selected over the old.
-    With repeated indices the updates are summed (numpy keeps the last one).
+    A concrete key is resolved with numpy at trace time (its positions, and
+    for repeated positions the last write, as numpy does): the update is one
+    GATHER of the values and a SELECT. A traced boolean mask is a SELECT. A
+    traced integer key scatters (repeated positions add up: numpy leaves
+    their order unspecified, so pass unique indices).
     """
     x = target.node
-    positions = getitem(prims.const(np.arange(x.type.size, dtype=np.int64).reshape(x.shape)), key)
-    v = prims.cast(operand(value)[0], x.dtype)
+    if isinstance(key, Proxy) and key.dtype.kind == "b":
+        new = _masked_assign(x, key.node, operand(value)[0])
+    elif _contains_proxy(key):
+        new = _scatter_assign(x, key, operand(value)[0])
+    else:
+        new = _static_assign(x, key, operand(value)[0])
+    target.node = new
+    target.weak = False
+
+
+def _contains_proxy(key: Any) -> bool:
+    return any(isinstance(k, Proxy) for k in (key if isinstance(key, tuple) else (key,)))
+
+
+def _fit_value(v: Node, x: Node, shape: tuple[int, ...], advanced: bool) -> Node:
+    """The value cast to x's dtype and broadcast to the indexed shape, as numpy does."""
+    v = prims.cast(v, x.dtype)
+    while v.ndim > len(shape) and v.shape[0] == 1:  # numpy drops leading 1s
+        v = prims.reshape(v, v.shape[1:])
     try:
-        v = prims.broadcast_to(v, broadcast_shapes([v.shape, positions.shape]))
-        v = prims.broadcast_to(v, positions.shape)
+        if broadcast_shapes([v.shape, shape]) != tuple(shape):
+            raise ValueError
     except ValueError:
-        raise ValueError(at_line(f"could not broadcast input array from shape {v.shape} "
-                                 f"into shape {positions.shape}", user_loc())) from None
+        if advanced:
+            msg = (f"shape mismatch: value array of shape {shape_text(v.shape)} could not be "
+                   f"broadcast to indexing result of shape {shape_text(shape)}")
+        else:
+            msg = (f"could not broadcast input array from shape {shape_text(v.shape)} into "
+                   f"shape {shape_text(shape)}")
+        raise ValueError(at_line(msg, user_loc())) from None
+    return prims.broadcast_to(v, shape)
+
+
+def _static_assign(x: Node, key: Any, value: Node) -> Node:
+    iota = np.arange(x.type.size, dtype=np.int64).reshape(x.shape)
+    positions = iota[_concrete_key(key)]  # numpy's own checks and wording
+    advanced = not np.shares_memory(positions, iota)
+    v = _fit_value(value, x, positions.shape, advanced)
+    if positions.size == 0:
+        return x
+    # source[p] = the last update that writes position p, or -1
+    source = np.full(x.type.size, -1, np.int64)
+    np.maximum.at(source, positions.reshape(-1), np.arange(positions.size))
+    written = source >= 0
+    if written.all() and (source == np.arange(x.type.size)).all():
+        return prims.reshape(prims.reshape(v, (v.type.size,)), x.shape)
+    flat_x = prims.reshape(x, (x.type.size,))
+    flat_v = prims.reshape(v, (v.type.size,))
+    picked = prims.bind(Op.GATHER, [flat_v, prims.const(np.where(written, source, 0))], axis=0)
+    merged = prims.select(prims.const(written), picked, flat_x)
+    return prims.reshape(merged, x.shape)
+
+
+def _concrete_key(key: Any) -> Any:
+    """The key as numpy indexes with it; lists become arrays (numpy would too)."""
+    items = key if isinstance(key, tuple) else (key,)
+    for k in items:
+        if isinstance(k, (bool, np.bool_)):
+            raise IndexError(at_line("tracer does not support a bare bool as an index",
+                                     user_loc()))
+    return key
+
+
+def _masked_assign(x: Node, mask: Node, value: Node) -> Node:
+    """x[mask] = v with a traced mask: where(mask, v, x), for v of one value per
+    selected row (a scalar, or broadcastable to x's trailing dims)."""
+    lead = mask.ndim
+    if lead > x.ndim:
+        raise IndexError(at_line(f"too many indices for array: array is {x.ndim}-dimensional, "
+                                 f"but {lead} were indexed", user_loc()))
+    for axis, (m, n) in enumerate(zip(mask.shape, x.shape)):
+        if m != n:
+            raise IndexError(at_line(
+                f"boolean index did not match indexed array along axis {axis}; size of axis "
+                f"is {n} but size of corresponding boolean axis is {m}", user_loc()))
+    rest = x.shape[lead:]
+    v = prims.cast(value, x.dtype)
+    if not rest and v.ndim > 1:
+        raise TypeError(at_line("NumPy boolean array indexing assignment requires a 0 or "
+                                f"1-dimensional input, input has {v.ndim} dimensions",
+                                user_loc()))
+    while v.ndim > len(rest) and v.shape[0] == 1:
+        v = prims.reshape(v, v.shape[1:])
+    if v.ndim > len(rest):
+        raise IndexError(at_line(
+            f"x[mask] = v with a traced boolean mask needs v to be the same for every selected "
+            f"element (shape broadcastable to {shape_text(rest)}), got {shape_text(v.shape)}: "
+            "the number of selected elements is not known while tracing. Use "
+            "np.where(mask, values, x) with values shaped like x", user_loc()))
+    v = _fit_value(v, x, rest, False)
+    v = prims.broadcast_to(v, x.shape)
+    m = prims.broadcast_to(prims.reshape(mask, mask.shape + (1,) * len(rest)), x.shape)
+    return prims.select(m, v, x)
+
+
+def _scatter_assign(x: Node, key: Any, value: Node) -> Node:
+    """Traced integer indices: scatter the values, and a count of hits to select them."""
+    positions = getitem(prims.const(np.arange(x.type.size, dtype=np.int64).reshape(x.shape)), key)
+    v = _fit_value(value, x, positions.shape, True)
     flat_shape = (x.type.size,)
     flat_pos = prims.reshape(positions, (positions.type.size,))
     flat_v = prims.reshape(v, (positions.type.size,))
@@ -183,8 +276,7 @@ def setitem(target: Proxy, key: Any, value: Any) -> None:
     hits = prims.bind(Op.SCATTER_ADD, [prims.full(flat_shape, 0, np.int64), flat_pos, ones], axis=0)
     hit = prims.bind(Op.GT, [hits, prims.full(flat_shape, 0, np.int64)])
     merged = prims.select(hit, placed, prims.reshape(x, flat_shape))
-    target.node = prims.reshape(merged, x.shape)
-    target.weak = False
+    return prims.reshape(merged, x.shape)
 
 
 def index_proxy(x: Proxy, key: Any) -> Proxy:

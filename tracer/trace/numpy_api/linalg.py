@@ -8,7 +8,7 @@ from .. import prims
 from ..context import user_loc
 from ..errors import at_line
 from ..proxy import operand, wrap
-from .common import broadcast_shapes, result_dtype
+from .common import broadcast_shapes, result_dtype, shape_text, strong_dtype
 
 
 def stand_in(node: Node) -> np.ndarray:
@@ -47,35 +47,47 @@ def matmul_nodes(a: Node, b: Node) -> Node:
     return prims.reshape(out, final)
 
 
-def _promote(a, b) -> tuple[Node, Node]:
-    dt = result_dtype(a, b)
-    if dt == np.dtype(bool):
-        raise TypeError("tracer: matmul of bool arrays is not supported; cast to an integer type")
-    return prims.cast(operand(a)[0], dt), prims.cast(operand(b)[0], dt)
+def _promote(a, b, dtype: np.dtype) -> tuple[Node, Node]:
+    """Both operands in `dtype`; bool products are computed in int64 (see _bool_result)."""
+    if dtype == np.dtype(bool):
+        dtype = np.dtype(np.int64)
+    return prims.cast(operand(a)[0], dtype), prims.cast(operand(b)[0], dtype)
+
+
+def _bool_result(node: Node, dtype: np.dtype) -> Node:
+    """numpy's bool product is any(a & b): a count of true pairs, nonzero."""
+    return prims.cast(node, bool) if dtype == np.dtype(bool) else node
 
 
 def matmul(a, b, out=None, **kwargs):
     if out is not None:
         raise TypeError("matmul: out= is not supported on traced values")
-    x, y = _promote(a, b)
-    return wrap(matmul_nodes(x, y))
+    dtype = result_dtype(a, b)  # matmul is a ufunc: Python scalars are weak
+    x, y = _promote(a, b, dtype)
+    return wrap(_bool_result(matmul_nodes(x, y), dtype))
 
 
 def dot(a, b, out=None):
     if out is not None:
         raise TypeError("dot: out= is not supported on traced values")
-    x, y = _promote(a, b)
+    dtype = strong_dtype(a, b)  # dot converts with np.asarray: nothing is weak
+    x, y = _promote(a, b, dtype)
+    return wrap(_bool_result(_dot_nodes(x, y), dtype))
+
+
+def _dot_nodes(x: Node, y: Node) -> Node:
     if x.ndim == 0 or y.ndim == 0:
         shape = broadcast_shapes([x.shape, y.shape])
-        return wrap(prims.bind(Op.MUL, [prims.broadcast_to(x, shape), prims.broadcast_to(y, shape)]))
-    if y.ndim <= 2:
-        return wrap(matmul_nodes(x, y))
+        return prims.bind(Op.MUL, [prims.broadcast_to(x, shape), prims.broadcast_to(y, shape)])
     # dot(a, b)[i,j,k,m] = sum(a[i,j,:] * b[k,:,m]): contract a's last with b's second-to-last
-    if x.shape[-1] != y.shape[-2]:
-        raise ValueError(at_line(f"shapes {x.shape} and {y.shape} not aligned: "
-                                 f"{x.shape[-1]} (dim {x.ndim - 1}) != {y.shape[-2]} "
-                                 f"(dim {y.ndim - 2})", user_loc()))
-    return wrap(prims.dot_general(x, y, ((x.ndim - 1,), (y.ndim - 2,))))
+    k = max(y.ndim - 2, 0)
+    if x.shape[-1] != y.shape[k]:
+        raise ValueError(at_line(f"shapes {shape_text(x.shape)} and {shape_text(y.shape)} not "
+                                 f"aligned: {x.shape[-1]} (dim {x.ndim - 1}) != {y.shape[k]} "
+                                 f"(dim {k})", user_loc()))
+    if y.ndim <= 2:
+        return matmul_nodes(x, y)
+    return prims.dot_general(x, y, ((x.ndim - 1,), (k,)))
 
 
 FUNCTIONS = {

@@ -10,7 +10,7 @@ import numpy as np
 from ...ir import Node
 from .. import prims
 from ..proxy import Proxy, operand, wrap
-from .common import normalize_axis, normalize_axes, result_dtype
+from .common import normalize_axis, normalize_axes, strong_dtype
 
 
 def _shape_arg(shape: Any) -> tuple[int, ...]:
@@ -22,16 +22,19 @@ def _shape_arg(shape: Any) -> tuple[int, ...]:
 def resolve_reshape(size: int, shape: Sequence[int]) -> tuple[int, ...]:
     """numpy's -1 inference and size check, with numpy's wording."""
     shape = list(shape)
-    unknown = [i for i, d in enumerate(shape) if d == -1]
+    unknown = [i for i, d in enumerate(shape) if d < 0]  # numpy: any negative is unknown
     if len(unknown) > 1:
         raise ValueError("can only specify one unknown dimension")
-    known = math.prod(d for d in shape if d != -1)
+    known = math.prod(d for d in shape if d >= 0)
+    text = ",".join("newaxis" if d < 0 else str(d) for d in shape)
+    text = f"({text},)" if len(shape) == 1 else f"({text})"
+    bad = ValueError(f"cannot reshape array of size {size} into shape {text}")
     if unknown:
         if known == 0 or size % known:
-            raise ValueError(f"cannot reshape array of size {size} into shape {tuple(shape)}")
+            raise bad
         shape[unknown[0]] = size // known
-    if math.prod(shape) != size or any(d < 0 for d in shape):
-        raise ValueError(f"cannot reshape array of size {size} into shape {tuple(shape)}")
+    if math.prod(shape) != size:
+        raise bad
     return tuple(shape)
 
 
@@ -52,9 +55,11 @@ def transpose(a, axes=None):
     if axes is None:
         perm = tuple(reversed(range(x.ndim)))
     else:
-        perm = tuple(normalize_axis(p, x.ndim) for p in axes)
-        if sorted(perm) != list(range(x.ndim)):
+        if len(axes) != x.ndim:
             raise ValueError("axes don't match array")
+        perm = tuple(normalize_axis(p, x.ndim) for p in axes)
+        if len(set(perm)) != len(perm):
+            raise ValueError("repeated axis in transpose")
     return wrap(prims.transpose(x, perm))
 
 
@@ -112,7 +117,7 @@ def broadcast_to(array, shape, subok=False):
 
 
 def _promoted(arrays: Sequence[Any], dtype: Any = None) -> list[Node]:
-    dt = result_dtype(*arrays) if dtype is None else np.dtype(dtype)
+    dt = strong_dtype(*arrays) if dtype is None else np.dtype(dtype)
     return [prims.cast(operand(a)[0], dt) for a in arrays]
 
 

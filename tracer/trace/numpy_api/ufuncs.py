@@ -158,8 +158,13 @@ def resolve_loop(ufunc: np.ufunc, keys: tuple, dtype: Any = None) -> tuple[np.dt
     cache_key = (ufunc, keys, dtype)
     loop = _loops.get(cache_key)
     if loop is None:
-        out = (None,) * ufunc.nout if dtype is None else (np.dtype(dtype),) * ufunc.nout
-        loop = ufunc.resolve_dtypes(keys + out)
+        # numpy's `dtype=` fixes the loop's outputs (signature), not an out array's dtype
+        operands = keys + (None,) * ufunc.nout
+        if dtype is None:
+            loop = ufunc.resolve_dtypes(operands)
+        else:
+            outs = (np.dtype(dtype),) * ufunc.nout
+            loop = ufunc.resolve_dtypes(operands, signature=(None,) * ufunc.nin + outs)
         _loops[cache_key] = loop
     return loop
 
