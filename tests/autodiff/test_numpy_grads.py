@@ -141,3 +141,50 @@ def test_integer_paths_get_no_gradient():
     x = n(5)
     g = tr.grad(lambda x: np.sum(x * np.argmax(x) + (x > 0) * 1.0 + x.astype(np.int64)))(x)
     np.testing.assert_allclose(g, np.full(5, float(np.argmax(x))))
+
+
+def _domain(lo, hi):
+    return lambda rng, shape: rng.uniform(lo, hi, size=shape)
+
+
+def _normal(rng, shape):
+    return rng.normal(size=shape)
+
+
+_UNIT, _POS, _ABOVE1 = _domain(-0.9, 0.9), _domain(0.5, 2.0), _domain(1.2, 3.0)
+UFUNCS = {
+    np.negative: [_normal], np.absolute: [_normal], np.exp: [_normal], np.exp2: [_normal],
+    np.expm1: [_normal], np.log: [_POS], np.log2: [_POS], np.log10: [_POS], np.log1p: [_POS],
+    np.sqrt: [_POS], np.cbrt: [_POS], np.sin: [_normal], np.cos: [_normal],
+    np.tan: [_UNIT], np.arcsin: [_UNIT], np.arccos: [_UNIT], np.arctan: [_normal],
+    np.sinh: [_normal], np.cosh: [_normal], np.tanh: [_normal], np.arcsinh: [_normal],
+    np.arccosh: [_ABOVE1], np.arctanh: [_UNIT], sc.erf: [_normal], sc.erfc: [_normal],
+    sc.gammaln: [_POS], np.square: [_normal], np.reciprocal: [_POS], np.deg2rad: [_normal],
+    np.add: [_normal, _normal], np.subtract: [_normal, _normal],
+    np.multiply: [_normal, _normal], np.true_divide: [_normal, _POS],
+    np.power: [_POS, _normal], np.maximum: [_normal, _normal],
+    np.minimum: [_normal, _normal], np.fmax: [_normal, _normal], np.fmin: [_normal, _normal],
+    np.arctan2: [_normal, _normal], np.hypot: [_normal, _normal],
+    np.logaddexp: [_normal, _normal], np.logaddexp2: [_normal, _normal],
+    np.copysign: [_normal, _normal], np.remainder: [_domain(0.1, 0.9), _domain(1.5, 2.0)],
+}
+
+
+def _random_shapes(rng, count):
+    """Shapes that broadcast together: a random full shape, others with 1s and fewer dims."""
+    full = tuple(int(d) for d in rng.integers(1, 4, size=rng.integers(0, 4)))
+    shapes = [full]
+    for _ in range(count - 1):
+        shape = [1 if rng.random() < 0.4 else d for d in full]
+        shapes.append(tuple(shape[rng.integers(0, len(shape) + 1):]))
+    rng.shuffle(shapes)
+    return shapes
+
+
+@pytest.mark.parametrize("ufunc", list(UFUNCS), ids=lambda u: u.__name__)
+@pytest.mark.parametrize("seed", [0, 1])
+def test_ufunc_derivatives_on_random_broadcast_shapes(ufunc, seed):
+    rng = np.random.default_rng(seed + 100 * list(UFUNCS).index(ufunc))
+    shapes = _random_shapes(rng, ufunc.nin)
+    args = [make(rng, shape) for make, shape in zip(UFUNCS[ufunc], shapes)]
+    check_derivatives(lambda *a: ufunc(*a), *args, seed=seed)
