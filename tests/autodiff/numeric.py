@@ -59,3 +59,25 @@ def check_derivatives(f: Callable[..., Any], *args: Any, rtol: float = 1e-6,
     lhs = float(np.sum(u * jv))
     rhs = sum(float(np.sum(cts[i] * tangents[i])) for i in nums)
     assert abs(lhs - rhs) <= 1e-10 * max(1.0, abs(lhs), abs(rhs))
+
+
+def check_hvp(f: Callable[..., Any], *args: Any, seed: int = 0, rtol: float = 1e-5,
+              atol: float = 1e-6) -> None:
+    """tr.hvp (forward-over-reverse) against central differences of tr.grad."""
+    rng = np.random.default_rng(seed)
+    with np.errstate(all="ignore"):
+        w = rng.normal(size=np.shape(f(*args)))
+
+    def loss(*a):
+        return np.sum(w * f(*a))
+
+    nums = float_argnums(args)
+    tangents = [rng.normal(size=np.shape(a)) if i in nums else np.zeros_like(a)
+                for i, a in enumerate(args)]
+    hv = tr.hvp(loss, tuple(args), tuple(tangents))
+    grad = tr.grad(loss, argnums=nums)
+    eps = 1e-5
+    up = grad(*[a + eps * t if i in nums else a for i, (a, t) in enumerate(zip(args, tangents))])
+    down = grad(*[a - eps * t if i in nums else a for i, (a, t) in enumerate(zip(args, tangents))])
+    for k, n in enumerate(nums):
+        np.testing.assert_allclose(hv[n], (up[k] - down[k]) / (2 * eps), rtol=rtol, atol=atol)

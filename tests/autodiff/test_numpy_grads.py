@@ -10,7 +10,7 @@ import pytest
 import scipy.special as sc
 
 import tracer as tr
-from tests.autodiff.numeric import check_derivatives, numeric_grad
+from tests.autodiff.numeric import check_derivatives, check_hvp, numeric_grad
 
 R = np.random.default_rng(42)
 
@@ -95,6 +95,12 @@ def _setitem(x, y):
 def test_numpy_function_derivatives(name):
     f, *args = CASES[name]
     check_derivatives(f, *args)
+
+
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_numpy_function_hessian_vector_products(name):
+    f, *args = CASES[name]
+    check_hvp(f, *args)
 
 
 def test_scipy_logsumexp_if_traceable():
