@@ -284,3 +284,13 @@ def test_non_array_arguments_are_static():
     x = np.array([0.1, 0.2])
     close(tr.grad(f)(x, "tanh"), 1 - np.tanh(x) ** 2)
     close(tr.grad(f)(x, "sin", scale=2.0), 2 * np.cos(x))
+
+
+def test_transform_as_a_method():
+    class Model:
+        scale = 3.0
+
+        def energy(self, x):
+            return np.sum(x ** 3) * self.scale
+        force = tr.grad(energy, argnums=1)
+    close(Model().force(np.array([1.0, 2.0])), [9.0, 36.0])

@@ -14,6 +14,7 @@ Every transform is a function of arrays built from a derivative graph:
 """
 from __future__ import annotations
 
+import functools
 import weakref
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -75,6 +76,10 @@ class Transformed:
         if current_trace() is not None or _has_proxy((args, kwargs)):
             return self._build(*args, **kwargs)
         return self._compiled_for(args, kwargs)(*args, **kwargs)
+
+    def __get__(self, obj: Any, objtype: Any = None) -> Any:
+        """As a method: bind the instance like a function would."""
+        return self if obj is None else functools.partial(self, obj)
 
     def lower(self, *args: Any, **kwargs: Any) -> Any:
         """The traced derivative graph for these arguments (see tr.compile's lower)."""

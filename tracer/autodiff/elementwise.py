@@ -117,6 +117,8 @@ def _pow(ins: Sequence[Node], out: Node, i: int) -> Node | None:
             return full_like(x, 1)
         if c == 2:
             return b.scale(x, 2)
+        if c == 3:
+            return b.scale(b.square(x), 3)
         return b.scale(bind(Op.POW, x, full_like(x, c - 1)), c)
     general = b.mul(y, bind(Op.POW, x, b.sub(y, full_like(y, 1))))
     return b.select(b.cmp(Op.EQ, y, 0), full_like(x, 0), general)
