@@ -106,6 +106,8 @@ def mul(a: MaybeNode, b: MaybeNode) -> MaybeNode:
     if vb == 1.0:
         return a
     for c, other in ((va, b), (vb, a)):
+        if c is not None and other.op is Op.NEG:  # (-y) * c -> y * -c
+            return mul(other.inputs[0], full_like(other, -c))
         rest, factor = _const_factor(other) if c is not None else (None, 0.0)
         if rest is not None:  # (y * d) * c -> y * (c d): one pass over the data, not two
             return mul(rest, full_like(rest, c * factor))
