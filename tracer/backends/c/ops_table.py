@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ...ir import Op
+from ...ir.ops import ARITY
 from . import helpers_c
 from .cnames import ctype, tag
 
@@ -162,8 +163,9 @@ def _integer(op: Op, dtype: np.dtype, a: list[str], helpers: Helpers) -> Expr:
 
 def supported(op: Op, dtype: np.dtype) -> bool:
     """Whether `expression` has code for op on `dtype` (for tests and tables)."""
+    args = ["a", "b", "c"][:ARITY[op] or 1]
     try:
-        expression(op, np.dtype(dtype), np.dtype(dtype), ["a", "b", "c"], Helpers())
+        expression(op, np.dtype(dtype), np.dtype(dtype), args, Helpers())
     except UnsupportedOp:
         return False
     return True
