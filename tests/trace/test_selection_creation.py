@@ -821,3 +821,40 @@ def test_linspace_errors():
     raises(np.exceptions.AxisError, lambda a: np.linspace(a, 1, 3, axis=2), np.ones(2))
     with pytest.raises(TypeError):
         tr.compile(lambda a, n: np.linspace(0, a, n))(np.ones(2), 3)
+
+
+# -- derivatives through the compositions (central differences as the reference) -------
+
+GRAD_CASES = {
+    "where": lambda x: np.where(x > 0, x, x * x).sum(),
+    "clip": lambda x: (np.clip(x, -0.5, 0.5) * x).sum(),
+    "take": lambda x: (np.take(x, [0, 2, 2, -1], axis=1) ** 2).sum(),
+    "take_along_axis": lambda x: (np.take_along_axis(x, np.array([[1], [0], [3], [2]]), 1)
+                                  ** 3).sum(),
+    "triu": lambda x: (np.triu(x, 1) ** 2).sum(),
+    "diag": lambda x: (np.diag(x) * np.arange(4)).sum() + (np.diag(x[0], 1) ** 2).sum(),
+    "trace": lambda x: np.trace(x * x, 1),
+    "select": lambda x: np.select([x > 0.5, x < -0.5], [x * 2, x ** 2], x).sum(),
+    "choose": lambda x: (np.choose(np.arange(20).reshape(4, 5) % 2, [x, x ** 2])).sum(),
+    "tile_repeat": lambda x: ((np.tile(x, (2, 1)) ** 2).sum()
+                              + (np.repeat(x, [1, 2, 0, 1, 1], 1) ** 3).sum()),
+    "flip_roll_rot90": lambda x: (((np.flip(x) + np.roll(x, 2, 1)) * np.arange(5)).sum()
+                                  + (np.rot90(x) ** 2).sum()),
+    "pad": lambda x: (np.pad(x, 2, "reflect") ** 2).sum() + (np.pad(x, 1, "mean") ** 2).sum(),
+    "pad_ramp": lambda x: (np.pad(x, 2, "linear_ramp", end_values=1.0) ** 2).sum(),
+    "split_stack": lambda x: (np.hstack(np.array_split(x, 3, 1)[::-1]) * np.arange(5)).sum(),
+    "linspace": lambda x: (np.linspace(x[0], x[1], 4) ** 2).sum(),
+}
+
+
+@pytest.mark.parametrize("name", sorted(GRAD_CASES))
+def test_gradients_match_central_differences(name):
+    f = GRAD_CASES[name]
+    x = make((4, 5), "float64", 7)
+    got = tr.grad(f)(x)
+    eps, want = 1e-6, np.zeros_like(x)
+    for i in np.ndindex(x.shape):
+        step = np.zeros_like(x)
+        step[i] = eps
+        want[i] = (f(x + step) - f(x - step)) / (2 * eps)
+    np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-5)
