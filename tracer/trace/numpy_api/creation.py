@@ -1,5 +1,5 @@
 """Making arrays from arrays: *_like copy tile repeat flip roll pad split stack
-atleast_nd append meshgrid rot90 linspace.
+atleast_nd append meshgrid rot90 linspace delete diagflat.
 
 All of these move data around by static rules, so each becomes a few layout
 primitives (SLICE, CONCATENATE, BROADCAST_TO, RESHAPE) or one GATHER whose
