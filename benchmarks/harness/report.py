@@ -38,10 +38,10 @@ def speedup(row: dict[str, Any], numpy_row: dict[str, Any] | None) -> str:
 
 
 def ratio(r: float) -> str:
-    """A speedup: 1.23x, 12.3x, 0.045x."""
+    """A speedup: 1.23x, 12.3x, 0.045x, 0.00063x."""
     if r >= 10:
         return f"{r:.1f}x"
-    return f"{r:.2f}x" if r >= 0.1 else f"{r:.3f}x"
+    return f"{r:.2f}x" if r >= 0.1 else f"{r:.2g}x"
 
 
 def case_label(row: dict[str, Any]) -> str:

@@ -20,7 +20,7 @@ import numpy as np
 
 from ..harness.check import leaves
 from ..harness.core import Bench, Case, Group
-from ..harness.report import fmt
+from ..harness.report import fmt, ratio
 from . import mlp
 from .common import jax_put, mod, pytensor_function, pytensor_vars, tracer_compile, tracer_transform
 from .mlp_grad import flatten, pairs
@@ -158,7 +158,7 @@ def report(rows, ctx) -> str:
         for system in systems:
             value = med.get((case, threads, system))
             cells.append("" if value is None else
-                         fmt(value) + (f" ({value / base:.2f}x)" if base else ""))
+                         fmt(value) + (f" ({ratio(value / base)})" if base else ""))
         lines.append(f"| {arch} | {batch[1:]} | {dtype} | {threads} | " + " | ".join(cells) + " |")
     lines += ["", _plot(med, systems)]
     return "\n".join(lines)
