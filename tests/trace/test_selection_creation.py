@@ -795,6 +795,42 @@ def test_meshgrid_errors():
     raises(ValueError, lambda x: np.meshgrid(x, indexing="yx"), np.ones(2))
 
 
+DIFF_CASES = [
+    lambda x: np.diff(x),
+    lambda x: np.diff(x, 2, 0),
+    lambda x: np.diff(x, 3),
+    lambda x: np.diff(x, 0),
+    lambda x: np.diff(x, 7),
+    lambda x: np.diff(x, prepend=0),
+    lambda x: np.diff(x, axis=0, append=x[:1]),
+    lambda x: np.diff(x, prepend=1.5, append=[[1], [2], [3]]),
+    lambda x: np.diff(x[:, :0]),
+    lambda x: np.ediff1d(x),
+    lambda x: np.ediff1d(x, to_begin=[1, 2], to_end=3),
+    lambda x: np.ediff1d(x[0, :1], to_end=-1),
+]
+
+
+@pytest.mark.parametrize("case", range(len(DIFF_CASES)))
+@pytest.mark.parametrize("dtype", DTYPES + ["int8", "uint8"])
+def test_diff_ediff1d(case, dtype):
+    if dtype == "bool" and case >= 9:
+        pytest.skip("np.ediff1d subtracts, which numpy refuses for bool")
+    x = make((3, 5), dtype, 1, "t")
+    if dtype == "uint8" and case in (10, 11):  # int64 ends do not cast same_kind to uint8
+        raises(TypeError, DIFF_CASES[case], x)
+        return
+    check_against_numpy(DIFF_CASES[case], x)
+
+
+def test_diff_errors():
+    raises(ValueError, lambda x: np.diff(x, -1), np.ones(3))
+    raises(ValueError, lambda x: np.diff(x), np.ones(()))
+    raises(np.exceptions.AxisError, lambda x: np.diff(x, axis=1), np.ones(3))
+    raises(TypeError, lambda x: np.ediff1d(x, to_begin=0.5), np.ones(3, np.int32))
+    raises(TypeError, lambda x: np.ediff1d(x), np.ones(3, bool))
+
+
 LINSPACE_CASES = [
     lambda a: np.linspace(a[0], a[-1], 7),
     lambda a: np.linspace(0, a, 5),

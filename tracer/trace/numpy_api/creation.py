@@ -1,5 +1,6 @@
 """Making arrays from arrays: *_like copy tile repeat flip roll pad split stack
-atleast_nd append meshgrid rot90 linspace delete diagflat.
+atleast_nd append meshgrid rot90 linspace delete
+diagflat diff ediff1d.
 
 All of these move data around by static rules, so each becomes a few layout
 primitives (SLICE, CONCATENATE, BROADCAST_TO, RESHAPE) or one GATHER whose
@@ -23,6 +24,7 @@ from ..proxy import Proxy, operand, wrap
 from . import reductions, shapes
 from .common import normalize_axis, result_dtype
 from .selection import diag
+from .ufuncs import call_ufunc
 
 
 def _fail(exc: type[Exception], msg: str) -> Exception:
@@ -564,6 +566,54 @@ def linspace(start, stop, num=50, endpoint=True, retstep=False, dtype=None, axis
     return (y, step) if retstep else y
 
 
+def diff(a, n=1, axis=-1, prepend=np._NoValue, append=np._NoValue):
+    """numpy's n-th difference: x[1:] - x[:-1] (not_equal for bool), n times."""
+    if n == 0:
+        return wrap(_node(a))
+    if n < 0:
+        raise _fail(ValueError, "order must be non-negative but got " + repr(n))
+    x = wrap(_node(a))
+    if x.ndim == 0:
+        raise _fail(ValueError, "diff requires input that is at least one dimensional")
+    ax = normalize_axis(axis, x.ndim)
+    combined = []
+    for extra in (prepend, x, append):
+        if extra is np._NoValue:
+            continue
+        node = _node(extra)
+        if node.ndim == 0:
+            node = prims.broadcast_to(node, x.shape[:ax] + (1,) + x.shape[ax + 1:])
+        combined.append(wrap(node))
+    y = shapes.concatenate(combined, ax).node if len(combined) > 1 else x.node
+    op = np.not_equal if y.dtype == np.bool_ else np.subtract
+    for _ in range(n):
+        m = y.shape[ax]
+        later = _take_range(y, ax, min(1, m), m)
+        earlier = _take_range(y, ax, 0, max(m - 1, 0))
+        y = call_ufunc(op, (wrap(later), wrap(earlier))).node
+    return wrap(y)
+
+
+def ediff1d(ary, to_end=None, to_begin=None):
+    """Differences of the flattened array, with to_begin/to_end cast to its dtype."""
+    x = shapes.ravel(wrap(_node(ary)))
+    n = x.shape[0]
+    d = call_ufunc(np.subtract, (wrap(_take_range(x.node, 0, min(1, n), n)),
+                                 wrap(_take_range(x.node, 0, 0, max(n - 1, 0)))))
+    parts = [d.node]
+    for extra, name, at in ((to_begin, "to_begin", 0), (to_end, "to_end", 2)):
+        if extra is None:
+            continue
+        node = _node(extra)
+        if not np.can_cast(node.dtype, x.dtype, casting="same_kind"):
+            raise _fail(TypeError, f"dtype of `{name}` must be compatible with input `ary` "
+                                   "under the `same_kind` rule.")
+        node = prims.cast(prims.reshape(node, (node.type.size,)), x.dtype)
+        parts.insert(0 if at == 0 else len(parts), node)
+    parts = [p for p in parts if p.shape[0]] or [parts[0]]
+    return wrap(prims.concatenate(parts, 0))
+
+
 FUNCTIONS = {
     np.zeros_like: zeros_like,
     np.ones_like: ones_like,
@@ -595,4 +645,6 @@ FUNCTIONS = {
     np.linspace: linspace,
     np.delete: delete,
     np.diagflat: diagflat,
+    np.diff: diff,
+    np.ediff1d: ediff1d,
 }
