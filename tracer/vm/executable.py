@@ -31,6 +31,19 @@ def _c_strides(shape: tuple[int, ...], itemsize: int) -> tuple[int, ...]:
     return tuple(reversed(strides))
 
 
+def _pointer_call(ffi: Any, ns: dict[str, Any]) -> str:
+    """Template turning an array into a pointer argument; ffi.from_buffer's Python-level
+    wrapper costs a third of a small call, so call cffi's backend directly when it exists."""
+    try:
+        raw, char_array = ffi._backend.from_buffer, ffi._typeof("char[]")
+        raw(char_array, np.zeros(1), False)
+    except (AttributeError, TypeError):
+        ns["fb"] = ffi.from_buffer
+        return "fb({})"
+    ns["fb"], ns["BC"] = raw, char_array
+    return "fb(BC, {}, False)"
+
+
 class NativeExecutable:
     """Callable as `exe(list_of_arrays) -> list_of_fresh_arrays` over a foreign entry."""
 
@@ -66,9 +79,10 @@ class NativeExecutable:
     def _make_fast_path(self) -> Callable[[Sequence[Any]], list[np.ndarray]]:
         """Generated Python for the common call: contiguous inputs of the traced types."""
         ns: dict[str, Any] = {"ndarray": np.ndarray, "empty": np.empty,
-                              "fb": self._ffi.from_buffer, "entry": self._entry,
+                              "entry": self._entry,
                               "S": self._S, "ST": self._ST, "E": self._E, "T": self._threads,
                               "slow": self._slow, "fail": self._fail}
+        pointer = _pointer_call(self._ffi, ns)
         n = len(self._in_types)
         xs = [f"x{i}" for i in range(n)]
         checks = []
@@ -88,8 +102,8 @@ class NativeExecutable:
             lines.append("        return slow(inputs)")
         for j in range(len(outs)):
             lines.append(f"    o{j} = empty(OSH{j}, OD{j})")
-        args = ", ".join(["S", "ST", "E", "T[0]"] + [f"fb(x{i})" for i in range(n)]
-                         + [f"fb(o{j})" for j in range(len(outs))])
+        args = ", ".join(["S", "ST", "E", "T[0]"] + [pointer.format(f"x{i}") for i in range(n)]
+                         + [pointer.format(f"o{j}") for j in range(len(outs))])
         lines += [f"    rc = entry({args})", "    if rc:", "        fail(rc)",
                   f"    return [{', '.join(outs)}]"]
         exec(compile("\n".join(lines) + "\n", "<tracer call>", "exec"), ns)
