@@ -10,7 +10,11 @@ Every transform is a function of arrays built from a derivative graph:
 * called on arrays it goes through its own tr.compile cache: one trace per
   signature, and `tr.compile(tr.grad(f))` is the same graph. As in tr.compile,
   Python scalars are traced values (pass sizes as static arguments of an
-  enclosing tr.compile, or close over them).
+  enclosing tr.compile, or close over them); non-array arguments (strings,
+  callables) are static.
+
+vjp, jvp and hvp keep one such kernel per function (held weakly), so calling
+them again on arrays of the same signature reuses one trace.
 """
 from __future__ import annotations
 
