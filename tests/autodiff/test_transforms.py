@@ -294,3 +294,20 @@ def test_transform_as_a_method():
             return np.sum(x ** 3) * self.scale
         force = tr.grad(energy, argnums=1)
     close(Model().force(np.array([1.0, 2.0])), [9.0, 36.0])
+
+
+@pytest.mark.slow
+@pytest.mark.needs_cc
+def test_derivative_graphs_run_on_the_c_backend():
+    rng = np.random.default_rng(7)
+    x, v = rng.normal(size=100), rng.normal(size=100)
+    close(tr.compile(tr.grad(rosen), backend="c")(x), rosen_der(x))
+    hvp_c = tr.compile(lambda x, v: tr.hvp(rosen, (x,), (v,))[0], backend="c")
+    close(hvp_c(x, v), rosen_hess_prod(x, v))
+    params = {"W1": rng.normal(size=(6, 8)), "b1": rng.normal(size=8),
+              "W2": rng.normal(size=(8, 3)), "b2": rng.normal(size=3)}
+    xb, yb = rng.normal(size=(5, 6)), rng.normal(size=(5, 3))
+    got = tr.compile(tr.grad(mlp_loss), backend="c")(params, xb, yb)
+    want = mlp_backprop(params, xb, yb)
+    for k in want:
+        close(got[k], want[k])
