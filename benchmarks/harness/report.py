@@ -74,8 +74,9 @@ def header(backend: str, quick: bool) -> str:
     absent = [name for name in PEERS if load(name)[0] is None]
     threads = {k: os.environ[k] for k in ("OMP_NUM_THREADS", "TRACER_NUM_THREADS")
                if k in os.environ}
+    loadavg = ", ".join(f"{x:.1f}" for x in os.getloadavg())
     lines = [f"Run of {now} on {machine['cpu']}, {machine['cores']} cores, "
-             f"Python {platform.python_version()}.",
+             f"Python {platform.python_version()}; load average at start {loadavg}.",
              f"tracer backend: `{backend}`{' (quick mode: few samples)' if quick else ''}; "
              f"threads: {threads or 'library defaults'}.",
              f"Installed: {vers}.",

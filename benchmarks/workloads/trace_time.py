@@ -3,7 +3,8 @@
 The function is generated source (no Python loop, so no loop detection kicks in), run on
 10-element float64 arrays. `tracer (trace)` times `tr.compile(f).lower(x, y)` on a fresh
 function object each call (a new compile cache, nothing reused); `tracer (trace+compile)`
-adds `.compile()` with the run's backend. numpy's row executes the same 1000 ops eagerly,
+adds `.compile()` with the run's backend (for the C backend, after the first sample the
+generated source is found in tracer's on-disk cache: cold compiles are `cold_start`'s job). numpy's row executes the same 1000 ops eagerly,
 so the speedup column says how tracing an op compares with simply running it. jax's
 `make_jaxpr` is its trace alone; `jax (jit lower+compile)` adds XLA. All in µs per op.
 """
