@@ -17,7 +17,8 @@ from .check import compare, snapshot
 from .core import Bench, Case, Context, Reported, Skip, spin
 from .systems import available, peer_of
 
-SPIN_S = 0.01
+SPIN_S = 0.1     # BLAS/OpenMP workers of the previous call spin about this long
+SPIN_QUICK_S = 0.01
 
 
 def _row(case: Case, label: str, ctx: Context, status: str, note: str = "",
@@ -119,15 +120,16 @@ def run_case(case: Case, ctx: Context, systems: set[str] | None,
 def _time_interleaved(case: Case, ctx: Context, timed: list[tuple[str, Bench]],
                       rows: dict[str, dict[str, Any]], repeat: int) -> None:
     min_s = 0.005 if ctx.quick else case.min_sample_s
+    pause = SPIN_QUICK_S if ctx.quick else SPIN_S
     counts = {}
     for label, bench in timed:
-        spin(SPIN_S)
+        spin(pause)
         counts[label] = _calibrate(bench.fn, min_s) if case.warmup else 1
     samples: dict[str, list[float]] = {label: [] for label, _ in timed}
     print(f"  {case.name}: timing {', '.join(samples)} x{repeat}", file=sys.stderr, flush=True)
     for _ in range(repeat):
         for label, bench in timed:
-            spin(SPIN_S)
+            spin(pause)
             if case.warmup:
                 bench.fn()
             samples[label].append(_sample(bench.fn, counts[label]))
