@@ -50,14 +50,22 @@ def _classify(k: Any) -> tuple[str, Any]:
         raise IndexError(at_line("tracer does not support a bare bool as an index", user_loc()))
     arr = as_concrete_array(k) if not isinstance(k, (list, tuple)) or k else np.asarray(k, np.int64)
     if arr.dtype.kind == "b":
+        if arr.ndim == 0:
+            raise IndexError(at_line("tracer does not support a bare bool as an index",
+                                     user_loc()))
         return "mask", arr
     if arr.dtype.kind not in "iu":
         raise IndexError(_VALID)
+    if arr.ndim == 0:  # numpy indexes with a 0-d integer array as with an int
+        return "int", int(arr)
     return "array", arr.astype(np.int64)
 
 
-def _expand(key: Any, shape: tuple[int, ...]) -> list[tuple[str, Any]]:
-    """The key as one entry per indexed axis, Ellipsis expanded, masks split."""
+def _expand(key: Any, shape: tuple[int, ...]) -> tuple[list[tuple[str, Any]], bool]:
+    """The key as one entry per indexed axis, Ellipsis expanded, masks split; and
+    whether its advanced indices are adjacent in the key (numpy then keeps their
+    dims in place; otherwise they go first). None and Ellipsis, even an empty one,
+    separate them, as in numpy."""
     ndim = len(shape)
     items = [_classify(k) for k in (key if isinstance(key, tuple) else (key,))]
     consumed = sum(1 if k in ("int", "slice", "array") else (v.ndim if k == "mask" else 0)
@@ -67,6 +75,10 @@ def _expand(key: Any, shape: tuple[int, ...]) -> list[tuple[str, Any]]:
     if consumed > ndim:
         raise IndexError(f"too many indices for array: array is {ndim}-dimensional, "
                          f"but {consumed} were indexed")
+    has_array = any(k in ("array", "mask") for k, _ in items)
+    adv = [i for i, (k, _) in enumerate(items)
+           if k in ("array", "mask") or (k == "int" and has_array)]
+    adjacent = adv == list(range(adv[0], adv[0] + len(adv))) if adv else True
     if not any(k == "ellipsis" for k, _ in items):
         items.append(("ellipsis", None))
     out: list[tuple[str, Any]] = []
@@ -79,10 +91,12 @@ def _expand(key: Any, shape: tuple[int, ...]) -> list[tuple[str, Any]]:
             out.extend(("array", np.asarray(p, np.int64)) for p in np.nonzero(value))
         else:
             out.append((kind, value))
-    return out
+    return out, adjacent
 
 
 def _check_mask(mask: np.ndarray, shape: tuple[int, ...], axis: int) -> None:
+    if mask.size == 0:  # numpy indexes with an empty mask whatever its shape
+        return
     for j, size in enumerate(mask.shape):
         if shape[axis + j] != size:
             raise IndexError(
@@ -99,7 +113,7 @@ def _check_bounds(arr: np.ndarray, size: int, axis: int) -> None:
 
 
 def getitem(x: Node, key: Any) -> Node:
-    entries = _expand(key, x.shape)
+    entries, adjacent = _expand(key, x.shape)
     # None axes first: insert them, and index them with a full slice.
     none_at = [i for i, (k, _) in enumerate(entries) if k == "none"]
     if none_at:
@@ -129,10 +143,10 @@ def getitem(x: Node, key: Any) -> Node:
     y = prims.slice_axes(x, starts, steps, sizes)
     if not advanced:
         return prims.squeeze_axes(y, drop)
-    return _gather(y, entries)
+    return _gather(y, entries, adjacent)
 
 
-def _gather(y: Node, entries: list[tuple[str, Any]]) -> Node:
+def _gather(y: Node, entries: list[tuple[str, Any]], adjacent: bool) -> Node:
     adv_axes = [i for i, (k, _) in enumerate(entries) if k in ("array", "int")]
     index_nodes = []
     for axis in adv_axes:
@@ -150,8 +164,7 @@ def _gather(y: Node, entries: list[tuple[str, Any]]) -> Node:
         raise IndexError(at_line("shape mismatch: indexing arrays could not be broadcast "
                                  f"together with shapes {shapes}", user_loc())) from None
     index_nodes = [prims.broadcast_to(n, bshape) for n in index_nodes]
-    consecutive = adv_axes == list(range(adv_axes[0], adv_axes[0] + len(adv_axes)))
-    if not consecutive:
+    if not adjacent:
         rest = [i for i in range(y.ndim) if i not in adv_axes]
         y = prims.transpose(y, adv_axes + rest)
         return prims.bind(Op.GATHER, [y, *index_nodes], axis=0)
@@ -205,6 +218,11 @@ def _static_assign(x: Node, key: Any, value: Node) -> Node:
     iota = np.arange(x.type.size, dtype=np.int64).reshape(x.shape)
     positions = iota[_concrete_key(key)]  # numpy's own checks and wording
     advanced = not np.shares_memory(positions, iota)
+    items = key if isinstance(key, tuple) else (key,)
+    if len(items) == x.ndim and all(_is_int(np.asarray(k)[()]) for k in items) and value.ndim \
+            and x.dtype.kind != "b":
+        # one element: numpy packs the value as a scalar (bool(v) for bools), no broadcast
+        raise ValueError(at_line("setting an array element with a sequence.", user_loc()))
     v = _fit_value(value, x, positions.shape, advanced)
     if positions.size == 0:
         return x

@@ -107,6 +107,15 @@ def _count(x: Node, axes: tuple[int, ...]) -> int:
     return math.prod(x.shape[i] for i in axes)
 
 
+def _divide(total: Node, count: int) -> Node:
+    """numpy's true_divide(total, count, out=total, casting='unsafe'): an integer
+    accumulator (mean(..., dtype=int64)) is divided in float64 and truncated."""
+    dtype = total.dtype
+    quotient = prims.cast(total, np.float64) if dtype.kind != "f" else total
+    quotient = prims.bind(Op.DIV, [quotient, prims.full(total.shape, count, quotient.dtype)])
+    return prims.cast(quotient, dtype)
+
+
 def mean(a, axis=None, dtype=None, out=None, keepdims=False, *, where=True):
     out_none(out, "mean")
     _check_where(where, "mean")
@@ -114,8 +123,7 @@ def mean(a, axis=None, dtype=None, out=None, keepdims=False, *, where=True):
     acc = _numpy_dtype("mean", x.dtype, None if dtype is None else np.dtype(dtype))
     axes = normalize_axes(axis, x.ndim)
     total = prims.reduce(Op.REDUCE_SUM, prims.cast(x, acc), axes)
-    r = prims.bind(Op.DIV, [total, prims.full(total.shape, _count(x, axes), acc)])
-    return wrap(_keep(r, x, axes, keepdims))
+    return wrap(_keep(_divide(total, _count(x, axes)), x, axes, keepdims))
 
 
 def var(a, axis=None, dtype=None, out=None, ddof=0, keepdims=False, *, where=True,
@@ -124,24 +132,29 @@ def var(a, axis=None, dtype=None, out=None, ddof=0, keepdims=False, *, where=Tru
     _check_where(where, "var")
     if correction is not _NO_VALUE:
         ddof = correction
+    # numpy's _var step by step: its dtypes decide the intermediate precisions
     x = operand(a)[0]
     acc = _numpy_dtype("var", x.dtype, None if dtype is None else np.dtype(dtype))
     axes = normalize_axes(axis, x.ndim)
-    xf = prims.cast(x, acc)
     n = _count(x, axes)
-    mu = prims.reduce(Op.REDUCE_SUM, xf, axes)
-    mu = prims.bind(Op.DIV, [mu, prims.full(mu.shape, n, acc)])
-    mu = prims.broadcast_to(_keep(mu, x, axes, True), x.shape)
-    d = prims.bind(Op.SUB, [xf, mu])
-    ss = prims.reduce(Op.REDUCE_SUM, prims.bind(Op.MUL, [d, d]), axes)
-    r = prims.bind(Op.DIV, [ss, prims.full(ss.shape, builtins.max(n - ddof, 0), acc)])
-    return wrap(_keep(r, x, axes, keepdims))
+    mu = _divide(prims.reduce(Op.REDUCE_SUM, prims.cast(x, acc), axes), n)
+    diff_dtype = np.result_type(x.dtype, acc)  # arr - arrmean
+    mu = prims.broadcast_to(_keep(prims.cast(mu, diff_dtype), x, axes, True), x.shape)
+    d = prims.bind(Op.SUB, [prims.cast(x, diff_dtype), mu])
+    ss = prims.reduce(Op.REDUCE_SUM, prims.cast(prims.bind(Op.MUL, [d, d]), acc), axes)
+    return wrap(_keep(_divide(ss, builtins.max(n - ddof, 0)), x, axes, keepdims))
 
 
 def std(a, axis=None, dtype=None, out=None, ddof=0, keepdims=False, *, where=True,
         mean=None, correction=_NO_VALUE):
-    v = var(a, axis, dtype, out, ddof, keepdims, where=where, correction=correction)
-    return wrap(prims.bind(Op.SQRT, [v.node]))
+    v = var(a, axis, dtype, out, ddof, keepdims, where=where, correction=correction).node
+    if v.dtype.kind == "f":
+        return wrap(prims.bind(Op.SQRT, [v]))
+    # an integer dtype=: numpy truncates a scalar's root, and refuses an array's
+    if v.ndim:
+        raise TypeError(f"Cannot cast ufunc 'sqrt' output from dtype('float64') to "
+                        f"dtype('{v.dtype}') with casting rule 'same_kind'")
+    return wrap(prims.cast(prims.bind(Op.SQRT, [prims.cast(v, np.float64)]), v.dtype))
 
 
 def _arg(op: Op, a, axis, out, keepdims) -> Proxy:

@@ -72,6 +72,11 @@ def _logit(x: Node) -> Node:
     return prims.bind(U.LOG, [prims.bind(U.DIV, [x, prims.bind(U.SUB, [_k(x, 1), x])])])
 
 
+def _nan_ignoring(op: Op, plain: Op) -> Callable[[Node, Node], Node]:
+    """fmax/fmin: without NaN (ints, bools) they are maximum/minimum."""
+    return lambda x, y: prims.bind(op if x.dtype.kind == "f" else plain, [x, y])
+
+
 def _modf(x: Node) -> tuple[Node, Node]:
     whole = prims.bind(U.TRUNC, [x])
     return prims.bind(U.SUB, [x, whole]), whole
@@ -121,6 +126,8 @@ UFUNC_BUILDERS.update({
     np.logical_or: _logical(U.LOGICAL_OR),
     np.logical_xor: _logical(U.LOGICAL_XOR),
     np.heaviside: _heaviside,
+    np.fmax: _nan_ignoring(U.FMAX, U.MAXIMUM),
+    np.fmin: _nan_ignoring(U.FMIN, U.MINIMUM),
     np.modf: _modf,
     np.divmod: _divmod,
 })
