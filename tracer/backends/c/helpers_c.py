@@ -18,6 +18,24 @@ LGAMMA = """static inline double tr_lgamma(double x) {
     return lgamma_r(x, &sign);
 }"""
 
+DIGAMMA = """static double tr_digamma(double x) {        /* scipy.special.psi's edge values */
+    if (isnan(x) || x == -INFINITY) return NAN;
+    if (x == 0) return signbit(x) ? INFINITY : -INFINITY;
+    if (x == INFINITY) return x;
+    double r = 0;
+    if (x < 0) {
+        if (x == floor(x)) return NAN;
+        r = -3.14159265358979323846 / tan(3.14159265358979323846 * (x - rint(x)));
+        x = 1 - x;
+    }
+    while (x < 6) { r -= 1 / x; x += 1; }
+    double f = 1 / (x * x);
+    double t = f * (-1 / 12.0 + f * (1 / 120.0 + f * (-1 / 252.0 + f * (1 / 240.0
+               + f * (-1 / 132.0 + f * (691 / 32760.0 + f * (-1 / 12.0)))))));
+    return r + log(x) - 0.5 / x + t;
+}"""
+DOUBLE_HELPERS = {"tr_lgamma": LGAMMA, "tr_digamma": DIGAMMA}
+
 
 def float_helper(name: str, dtype: np.dtype, helpers) -> str:
     """Define numpy's float `name` (floordiv, mod, logaddexp, logaddexp2); return its C name."""

@@ -27,6 +27,8 @@ _FLOAT_CALLS = {
 }
 # Computed in double for float32 too, as scipy.special does.
 _DOUBLE_CALLS = {Op.ERF: "erf", Op.ERFC: "erfc", Op.GAMMALN: "tr_lgamma"}
+if hasattr(Op, "DIGAMMA"):     # added for gammaln's derivative
+    _DOUBLE_CALLS[Op.DIGAMMA] = "tr_digamma"
 _COMPARE = {Op.EQ: "==", Op.NE: "!=", Op.LT: "<", Op.LE: "<=", Op.GT: ">", Op.GE: ">="}
 _BITS = {Op.BITWISE_AND: "&", Op.BITWISE_OR: "|", Op.BITWISE_XOR: "^",
          Op.LOGICAL_AND: "&", Op.LOGICAL_OR: "|", Op.LOGICAL_XOR: "^"}
@@ -90,7 +92,7 @@ def _float(op: Op, dtype: np.dtype, a: list[str], helpers: Helpers) -> str:
     if op in _DOUBLE_CALLS:
         name = _DOUBLE_CALLS[op]
         if name.startswith("tr_"):
-            helpers.need(name, helpers_c.LGAMMA)
+            helpers.need(name, helpers_c.DOUBLE_HELPERS[name])
         return f"({t}){name}((double){a[0]})" if f else f"{name}({a[0]})"
     if op in _COMPARE:
         return f"({a[0]} {_COMPARE[op]} {a[1]})"
