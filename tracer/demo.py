@@ -4,6 +4,7 @@ from __future__ import annotations
 import time
 
 import numpy as np
+from scipy.optimize import minimize, rosen_der, rosen_hess_prod
 
 import tracer as tr
 
@@ -16,6 +17,26 @@ def layernorm(x, g, b, eps=1e-5):
     mu = x.mean(axis=-1, keepdims=True)
     var = ((x - mu) ** 2).mean(axis=-1, keepdims=True)
     return g * (x - mu) / np.sqrt(var + eps) + b
+
+
+def rosen(x):
+    return np.sum(100.0 * (x[1:] - x[:-1] ** 2.0) ** 2.0 + (1 - x[:-1]) ** 2.0)
+
+
+def _newton_cg_tour(n: int = 2_000) -> None:
+    """Newton-CG with tracer's derivatives against scipy's hand-written ones."""
+    jac = tr.compile(tr.grad(rosen))
+    hessp = tr.compile(lambda x, p: tr.hvp(rosen, (x,), (p,))[0])
+    x0 = np.full(n, 0.5)
+    print(f"max |tr.grad - scipy.rosen_der|       = {np.abs(jac(x0) - rosen_der(x0)).max():.1e}")
+    v = np.linspace(-1, 1, n)
+    err = np.abs(hessp(x0, v) - rosen_hess_prod(x0, v)).max()
+    print(f"max |tr.hvp - scipy.rosen_hess_prod|  = {err:.1e}")
+    for label, (j, h) in (("tracer", (jac, hessp)), ("scipy ", (rosen_der, rosen_hess_prod))):
+        start = time.perf_counter()
+        res = minimize(rosen, x0, method="Newton-CG", jac=j, hessp=h, options={"xtol": 1e-12})
+        print(f"Newton-CG, n={n}, {label} derivatives: {res.nit} iterations, "
+              f"max |x - 1| = {np.abs(res.x - 1).max():.1e}, {time.perf_counter() - start:.2f} s")
 
 
 def run(argv: list[str]) -> int:
@@ -40,7 +61,10 @@ def run(argv: list[str]) -> int:
     compiled(x.astype(np.float32), g.astype(np.float32), b.astype(np.float32))
     print(f"after a float32 call: {compiled.cache_size} traces (new signature, re-traced)")
 
-    _section("3. errors that teach")
+    _section("3. derivatives: grad, and hvp (the R-operator on the gradient graph)")
+    _newton_cg_tour()
+
+    _section("4. errors that teach")
     @tr.compile
     def relu_if(x):
         if x.sum() > 0:

@@ -1,7 +1,8 @@
 """The public API: compile, transforms, config."""
 from .compile import Compiled, CompiledFunction, Lowered, compile
 from .config import config
+from .control import ifelse
 from .transforms import grad, hessian, hvp, jacobian, jvp, value_and_grad, vjp
 
 __all__ = ["Compiled", "CompiledFunction", "Lowered", "compile", "config",
-           "grad", "value_and_grad", "jvp", "vjp", "hvp", "jacobian", "hessian"]
+           "ifelse", "grad", "value_and_grad", "jvp", "vjp", "hvp", "jacobian", "hessian"]
