@@ -10,11 +10,12 @@ comparison per input, one np.empty per output, one foreign call.
 """
 from __future__ import annotations
 
-from typing import Any, Callable, Sequence
+from collections.abc import Callable, Sequence
+from typing import Any
 
 import numpy as np
 
-from ..ir import Graph, TensorType
+from ..ir import Graph
 
 TR_ENOMEM, TR_EINDEX, TR_ENEGPOW = 1, 2, 3
 

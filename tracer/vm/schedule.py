@@ -15,8 +15,8 @@ last reader, never by a global pass at the end.
 """
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Callable, Sequence
 
 from ..ir import Graph, Node
 

@@ -121,7 +121,7 @@ def _f2i(src: str, arg: str, bits: int) -> str:
             f"(int{bits}_t){arg})")
 
 
-def cast(src: np.dtype, dst: np.dtype, arg: str, helpers: "object") -> str:
+def cast(src: np.dtype, dst: np.dtype, arg: str, helpers: object) -> str:
     """C for `arg.astype(dst)` of one element, as numpy computes it on x86."""
     out = ctype(dst)
     if dst.kind == "b":

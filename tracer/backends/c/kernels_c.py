@@ -12,8 +12,6 @@ import numpy as np
 from ...ir import Op
 from .cnames import ctype, tag
 
-_INF = {"f32": "INFINITY", "f64": "INFINITY"}
-
 
 def _limits(dtype: np.dtype) -> tuple[str, str]:
     """(lowest, highest) C constants of dtype."""

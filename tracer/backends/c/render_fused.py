@@ -50,11 +50,7 @@ def render_fused(name: str, loop: FusedLoop, helpers: Helpers) -> str:
     body_text = "\n            ".join(body)
     copy_strides = "".join(
         f"    for (int d = 0; d < {rank}; d++) s[{r * (j + 1)} + d] = s{j}[d];\n" for j in range(k))
-    stride_params = "".join(f", const int64_t *s{j}" for j in range(k))
-    stride_args = "".join(f", a{j}, s{j}" for j in range(k))
-    del stride_args
     call_params = "".join(f", const {t} *a{j}, const int64_t *s{j}" for j, t in enumerate(leaf_t))
-    del stride_params
     return f"""static int {name}_blk(int64_t c, int64_t nb, int64_t m, int q, const int64_t *n,
                        const int64_t *s, {out_t} *out{params}) {{
     int64_t row = c / nb, b0 = (c - row * nb) * TR_B;
