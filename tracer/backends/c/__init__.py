@@ -8,14 +8,13 @@ compiler the reference backend runs instead, after one warning.
 """
 from __future__ import annotations
 
-import threading
 import warnings
 from typing import Any
 
 from ...ir import Graph
 from ...vm import NativeExecutable
 from ..python import compile_graph as compile_reference
-from .compiler import build, find_compiler, flags
+from .compiler import build, find_compiler
 from .loader import load
 from .ops_table import UnsupportedOp
 from .render_module import render
@@ -30,20 +29,6 @@ class NoCompilerWarning(RuntimeWarning):
 
 
 _warned = [False]
-_paths: dict[tuple[str, tuple[str, ...], tuple[str, ...]], str] = {}
-_lock = threading.Lock()
-
-
-def _library_path(source: str, compiler: list[str]) -> str:
-    """Build (or find in the disk cache) once per process per source text."""
-    key = (source, tuple(compiler), tuple(flags()))
-    with _lock:
-        path = _paths.get(key)
-    if path is None:
-        path = build(source, compiler)
-        with _lock:
-            _paths[key] = path
-    return path
 
 
 def compile_graph(graph: Graph) -> Any:
@@ -55,7 +40,7 @@ def compile_graph(graph: Graph) -> Any:
                           "reference (numpy) backend", NoCompilerWarning, stacklevel=3)
         return compile_reference(graph)
     rendered = render(graph)
-    path = _library_path(rendered.source, compiler)
+    path = build(rendered.source, compiler)     # a cache hit costs ~0.2 ms: no memo here
     ffi, lib = load(path, len(graph.inputs), len(graph.outputs))
     return NativeExecutable(graph, rendered.source, ffi, lib.tr_entry, rendered.table, THREADS,
                             keep_alive=[*rendered.consts, lib])
