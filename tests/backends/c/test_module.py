@@ -141,3 +141,22 @@ def test_generated_source_mentions_no_graph_sizes():
     g = _mlp_graph(123457)
     src = render(g).source
     assert "123457" not in src and not re.search(r"\b123457\b", src)
+
+
+def test_large_strided_inputs_on_the_parallel_path(rng):
+    from tracer.backends.c import get_num_threads, set_num_threads
+
+    pa, pb = params(("float64", (400, 300)), ("float64", (300,)))
+    b = make_node(Op.BROADCAST_TO, [pb], {"shape": (400, 300)})
+    e = make_node(Op.MUL, [make_node(Op.TANH, [pa]), b])
+    outs = [e, make_node(Op.REDUCE_SUM, [e], {"axes": (0,)}),
+            make_node(Op.REDUCE_MAX, [e], {"axes": (1,)}),
+            make_node(Op.CUMSUM, [pa], {"axis": 0}), make_node(Op.ARGMIN, [pa], {"axis": 0})]
+    x = np.ascontiguousarray(rng.standard_normal((300, 400))).T
+    y = rng.standard_normal(600)[::-2]
+    old = get_num_threads()
+    try:
+        set_num_threads(2)
+        check(graph([pa, pb], outs), [x, y])
+    finally:
+        set_num_threads(old)
