@@ -160,3 +160,21 @@ def test_large_strided_inputs_on_the_parallel_path(rng):
         check(graph([pa, pb], outs), [x, y])
     finally:
         set_num_threads(old)
+
+
+def test_without_a_compiler_falls_back_to_the_reference_backend_with_one_warning(monkeypatch, rng):
+    import warnings
+
+    import tracer.backends.c as cbackend
+
+    monkeypatch.setenv("CC", "/nonexistent/tracer-test-cc")
+    monkeypatch.setattr(cbackend, "_warned", [False])
+    (p,) = params(("float64", (3,)))
+    g = graph([p], [make_node(Op.EXP, [p])])
+    with pytest.warns(cbackend.NoCompilerWarning, match="no C compiler"):
+        exe = compile_graph(g)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        compile_graph(g)                      # warned once per process only
+    x = rng.standard_normal(3)
+    np.testing.assert_allclose(exe([x])[0], np.exp(x))
