@@ -87,6 +87,31 @@ class ArgumentPlan:
             paths += [key + p for p in pytree.leaf_paths(child)]
         return paths
 
+    def structure_mismatch(self, got: pytree.TreeDef, want: pytree.TreeDef,
+                           nums: set[int]) -> str:
+        """Which argument differs from the compiled signature, and how."""
+        (got_args, got_kw), (want_args, want_kw) = got.children, want.children
+        n_got, n_want = len(got_args.children), len(want_args.children)
+        if n_got != n_want:
+            want_positions = [i for i in range(n_want + len(nums)) if i not in nums]
+            which = (f"missing argument {self._arg_name(want_positions[n_got])}"
+                     if n_got < n_want else "too many arguments")
+            return (f"Compiled function takes {n_want} traced positional arguments, got "
+                    f"{n_got} ({which})")
+        if got_kw.data != want_kw.data:
+            return (f"Compiled function was compiled for keyword arguments "
+                    f"{list(want_kw.data)}, got {list(got_kw.data)}")
+        dyn_positions = [i for i in range(len(got_args.children) + len(nums)) if i not in nums]
+        pairs = [(self._arg_name(pos), g, w) for pos, g, w in
+                 zip(dyn_positions, got_args.children, want_args.children)]
+        pairs += [(f"'{k}'", g, w) for k, g, w in
+                  zip(want_kw.data, got_kw.children, want_kw.children)]
+        for name, g, w in pairs:
+            if g != w:
+                return (f"argument {name}: expected a pytree of structure {w}, got {g}; call "
+                        "the tr.compile function to re-trace for a new structure")
+        return f"Compiled function called with arguments of structure {got}, compiled for {want}"
+
     def rebuild(self, tree: Any, static: tuple) -> tuple[tuple, dict]:
         dyn_args, dyn_kwargs = tree
         static_pos = {k: v for k, v in static if isinstance(k, int)}
@@ -148,8 +173,7 @@ class Compiled:
         tree, static, nums = low._plan.split(args, kwargs)
         leaves, treedef = pytree.flatten(tree)
         if treedef != low.key.treedef:
-            raise TypeError(f"Compiled function called with arguments of structure {treedef}, "
-                            f"but it was compiled for {low.key.treedef}")
+            raise TypeError(low._plan.structure_mismatch(treedef, low.key.treedef, nums))
         if static != low.key.static:
             raise TypeError(f"Compiled function called with static arguments {static}, "
                             f"but it was compiled for {low.key.static}")
