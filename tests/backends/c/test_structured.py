@@ -155,3 +155,26 @@ def test_blas_operand_layouts(layout, rng):
     pa, pb = params(("float64", a.shape), ("float64", b.shape))
     mm = make_node(Op.DOT_GENERAL, [pa, pb], {"contract": ((1,), (0,)), "batch": ((), ())})
     check(graph([pa, pb], [mm]), [strided(a, layout), strided(b, layout)], rtol=1e-10)
+
+
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+@pytest.mark.parametrize("layout", ["c", "T", "neg", "step"])
+def test_matrix_vector_products_use_gemv_shapes(dtype, layout, rng):
+    """M == 1 or N == 1 products large enough for BLAS (the gemv path), any layout."""
+    cases = [((1, 600), (600, 40)), ((40, 600), (600, 1)), ((1, 600), (600, 1)), ((3, 1, 600), (3, 600, 1))]
+    outs, ps, xs = [], [], []
+    for ls, rs in cases:
+        a, b = rng.standard_normal(ls).astype(dtype), rng.standard_normal(rs).astype(dtype)
+        pa, pb = params((dtype, ls), (dtype, rs))
+        ps += [pa, pb]
+        xs += [strided(a, layout), strided(b, "neg" if layout == "c" else layout)]
+        batch = ((0,), (0,)) if len(ls) == 3 else ((), ())
+        outs.append(make_node(Op.DOT_GENERAL, [pa, pb], {"contract": ((len(ls) - 1,), (len(rs) - 2,)),
+                                                         "batch": batch}))
+    vec = params((dtype, (600,)), (dtype, (600, 30)))
+    ps += vec
+    xs += [strided(rng.standard_normal(600).astype(dtype), layout),
+           strided(rng.standard_normal((600, 30)).astype(dtype), layout)]
+    outs.append(make_node(Op.DOT_GENERAL, vec, {"contract": ((0,), (0,)), "batch": ((), ())}))
+    check(graph(ps, outs), xs, rtol=1e-4 if dtype == "float32" else 1e-10,
+          atol=1e-4 if dtype == "float32" else 1e-10)

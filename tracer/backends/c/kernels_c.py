@@ -117,7 +117,12 @@ static int {name}(int r, const int64_t *n, const {t} *x, const int64_t *xs,
             for (int64_t i = 0; i < len; i++) orow[i] = {ident};
             for (int64_t q = 0; q < nred; q++) {{
                 const {t} *xq = xr + roff[q];
-                for (int64_t i = 0; i < len; i++) {{ {t} acc = orow[i], v = xq[i * ms]; orow[i] = {comb}; }}
+                if (ms == 1) {{         /* contiguous rows: a vectorizable loop */
+                    #pragma omp simd
+                    for (int64_t i = 0; i < len; i++) {{ {t} acc = orow[i], v = xq[i]; orow[i] = {comb}; }}
+                }} else {{
+                    for (int64_t i = 0; i < len; i++) {{ {t} acc = orow[i], v = xq[i * ms]; orow[i] = {comb}; }}
+                }}
             }}
         }}
         free(roff);

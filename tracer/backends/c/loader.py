@@ -16,7 +16,7 @@ import cffi
 _lock = threading.Lock()
 _ffis: dict[tuple[int, int], cffi.FFI] = {}
 _loaded: dict[tuple[str, int, int], Any] = {}
-_blas: tuple[int, int] | None = None
+_blas: tuple[int, ...] | None = None
 
 
 def _ffi_for(n_in: int, n_out: int) -> cffi.FFI:
@@ -25,7 +25,7 @@ def _ffi_for(n_in: int, n_out: int) -> cffi.FFI:
         ffi = cffi.FFI()
         args = "".join(", void *" for _ in range(n_in + n_out))
         ffi.cdef(f"int tr_entry(const int64_t *, const int64_t *, int64_t *, int{args});\n"
-                 "void tr_set_blas(void *, void *);")
+                 "void tr_set_blas(void *, void *, void *, void *);")
         _ffis[(n_in, n_out)] = ffi
     return ffi
 
@@ -38,14 +38,14 @@ def _capsule_pointer(capsule: Any) -> int:
     return int(get_pointer(capsule, get_name(capsule)))
 
 
-def blas_pointers() -> tuple[int, int]:
-    """(dgemm, sgemm) addresses in scipy's bundled OpenBLAS."""
+def blas_pointers() -> tuple[int, int, int, int]:
+    """(dgemm, sgemm, dgemv, sgemv) addresses in scipy's bundled OpenBLAS."""
     global _blas
     if _blas is None:
         from scipy.linalg import cython_blas
 
         capi = cython_blas.__pyx_capi__
-        _blas = (_capsule_pointer(capi["dgemm"]), _capsule_pointer(capi["sgemm"]))
+        _blas = tuple(_capsule_pointer(capi[name]) for name in ("dgemm", "sgemm", "dgemv", "sgemv"))
     return _blas
 
 
@@ -57,7 +57,6 @@ def load(path: str, n_in: int, n_out: int) -> tuple[cffi.FFI, Any]:
         ffi = _ffi_for(n_in, n_out)
         if lib is None:
             lib = ffi.dlopen(path)
-            dgemm, sgemm = blas_pointers()
-            lib.tr_set_blas(ffi.cast("void *", dgemm), ffi.cast("void *", sgemm))
+            lib.tr_set_blas(*[ffi.cast("void *", p) for p in blas_pointers()])
             _loaded[key] = lib
     return ffi, lib

@@ -52,12 +52,20 @@ typedef void (*tr_dgemm_t)(char *, char *, int *, int *, int *, double *, double
                            double *, int *, double *, double *, int *);
 typedef void (*tr_sgemm_t)(char *, char *, int *, int *, int *, float *, float *, int *,
                            float *, int *, float *, float *, int *);
+typedef void (*tr_dgemv_t)(char *, int *, int *, double *, double *, int *, double *, int *,
+                           double *, double *, int *);
+typedef void (*tr_sgemv_t)(char *, int *, int *, float *, float *, int *, float *, int *,
+                           float *, float *, int *);
 static tr_dgemm_t tr_dgemm = 0;
 static tr_sgemm_t tr_sgemm = 0;
+static tr_dgemv_t tr_dgemv = 0;
+static tr_sgemv_t tr_sgemv = 0;
 
-void tr_set_blas(void *dgemm, void *sgemm) {
+void tr_set_blas(void *dgemm, void *sgemm, void *dgemv, void *sgemv) {
     tr_dgemm = (tr_dgemm_t)dgemm;
     tr_sgemm = (tr_sgemm_t)sgemm;
+    tr_dgemv = (tr_dgemv_t)dgemv;
+    tr_sgemv = (tr_sgemv_t)sgemv;
 }
 
 static void *tr_alloc(int64_t bytes) {

@@ -177,14 +177,26 @@ static int tr_gemm_TAG(tr_dot_plan *p, const @T@ *a, const @T@ *b, @T@ *o) {
         sBk = N; sBn = 1;
         tr_layout(N, K, sBn, sBk, &opx, &ldx);
     }
-    int m_ = (int)N, n_ = (int)M, k_ = (int)K, ldc = (int)(N > 0 ? N : 1);
+    int m_ = (int)N, n_ = (int)M, k_ = (int)K, ldc = (int)(N > 0 ? N : 1), inc = 1, vinc;
     @T@ one = 1, zero = 0;
+    /* a matrix-vector product: gemv reads the matrix once instead of packing it */
+    int64_t vs = M == 1 ? (K > 1 ? sAk : 1) : (K > 1 ? sBk : 1);
+    int gemv = (M == 1 || N == 1) && vs >= 1 && vs <= INT32_MAX;
+    vinc = (int)vs;
     for (int64_t z = 0; z < p->nb; z++) {
         const @T@ *A = a + p->abat[z], *B = b + p->bbat[z];
         @T@ *C = o + z * M * N;
         if (pa) { for (int64_t m = 0; m < M; m++) for (int64_t k = 0; k < K; k++) pa[m * K + k] = A[p->moff[m] + p->akoff[k]]; A = pa; }
         if (pb) { for (int64_t k = 0; k < K; k++) for (int64_t j = 0; j < N; j++) pb[k * N + j] = B[p->bkoff[k] + p->noff[j]]; B = pb; }
-        GEMM(&opx, &opy, &m_, &n_, &k_, &one, (@T@ *)B, &ldx, (@T@ *)A, &ldy, &zero, C, &ldc);
+        if (gemv && M == 1) {           /* C[n] = sum_k X[n, k] a[k] */
+            char t = opx; int r = opx == 'N' ? m_ : k_, c = opx == 'N' ? k_ : m_;
+            GEMV(&t, &r, &c, &one, (@T@ *)B, &ldx, (@T@ *)A, &vinc, &zero, C, &inc);
+        } else if (gemv) {              /* C[m] = sum_k A[m, k] b[k], A^T stored as Y */
+            char t = opy == 'N' ? 'T' : 'N'; int r = opy == 'N' ? k_ : n_, c = opy == 'N' ? n_ : k_;
+            GEMV(&t, &r, &c, &one, (@T@ *)A, &ldy, (@T@ *)B, &vinc, &zero, C, &inc);
+        } else {
+            GEMM(&opx, &opy, &m_, &n_, &k_, &one, (@T@ *)B, &ldx, (@T@ *)A, &ldy, &zero, C, &ldc);
+        }
     }
     free(pa); free(pb);
     return TR_OK;
@@ -192,5 +204,6 @@ static int tr_gemm_TAG(tr_dot_plan *p, const @T@ *a, const @T@ *b, @T@ *o) {
 """
 
 PRELUDE_INDEX = _PLANS + "".join(
-    _GEMM.replace("TAG", tag).replace("GEMM", gemm).replace("@T@", t)
-    for tag, t, gemm in (("f64", "double", "tr_dgemm"), ("f32", "float", "tr_sgemm")))
+    _GEMM.replace("TAG", tag).replace("GEMM", gemm).replace("GEMV", gemv).replace("@T@", t)
+    for tag, t, gemm, gemv in (("f64", "double", "tr_dgemm", "tr_dgemv"),
+                               ("f32", "float", "tr_sgemm", "tr_sgemv")))
