@@ -8,6 +8,7 @@ of scipy.linalg.cython_blas.
 from __future__ import annotations
 
 import ctypes
+import os
 import threading
 from typing import Any
 
@@ -49,8 +50,17 @@ def blas_pointers() -> tuple[int, int, int, int]:
     return _blas
 
 
+def _short_omp_spin() -> None:
+    """Idle OpenMP workers spin ~0.3 ms by default and then slow the BLAS call that
+    follows (its threads share the cores); spin briefly instead, unless the user chose.
+    libgomp reads this when the first library loads it, so set it before dlopen."""
+    if "OMP_WAIT_POLICY" not in os.environ and "GOMP_SPINCOUNT" not in os.environ:
+        os.environ["GOMP_SPINCOUNT"] = "10000"
+
+
 def load(path: str, n_in: int, n_out: int) -> tuple[cffi.FFI, Any]:
     """(ffi, lib) for the library at `path`, BLAS installed; loaded once per process."""
+    _short_omp_spin()
     key = (path, n_in, n_out)
     with _lock:
         lib = _loaded.get(key)
