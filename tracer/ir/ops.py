@@ -201,7 +201,10 @@ def _select(op, ins, attrs) -> TensorType:
 
 
 def _cast(op, ins, attrs) -> TensorType:
-    return TensorType(np.dtype(attrs["dtype"]), ins[0].shape)
+    dtype = np.dtype(attrs["dtype"])
+    if dtype.kind not in "biuf":  # float16 too: numpy's loops for bool/int8 inputs use it
+        raise _fail(op, f"cannot cast to unsupported dtype {dtype}")
+    return TensorType(dtype, ins[0].shape)
 
 
 def _check_axes(op, t: TensorType, axes: Sequence[int]) -> None:
@@ -303,6 +306,8 @@ def _gather(op, ins, attrs) -> TensorType:
 
 def _scatter_add(op, ins, attrs) -> TensorType:
     """np.add.at(copy of x, (..., i0, i1, ...), updates): the transpose of gather."""
+    if len(ins) < 3:
+        raise _fail(op, f"needs an operand, index arrays and updates, got {len(ins)} inputs")
     x, *idx, upd = ins
     if upd.dtype != x.dtype or upd.shape != _gather_shape(op, x, idx, attrs["axis"]):
         raise _fail(op, f"updates {upd} do not match the gather of {x}")

@@ -7,16 +7,25 @@ from .node import Node
 
 
 def toposort(outputs: Iterable[Node]) -> list[Node]:
-    """Every node the outputs depend on, inputs before users (creation order)."""
+    """Every node the outputs depend on, inputs before users: depth first from the
+    outputs in order, each node's inputs left to right.
+
+    The order depends on the graph alone. Node ids (creation order) are shared by
+    every graph alive, so sorting by them made one graph's order, its text and
+    its generated code depend on what had been built before it.
+    """
+    order: list[Node] = []
     seen: set[int] = set()
-    found: list[Node] = []
-    stack = list(outputs)
-    while stack:
-        node = stack.pop()
-        if node.id in seen:
-            continue
-        seen.add(node.id)
-        found.append(node)
-        stack.extend(node.inputs)
-    found.sort(key=lambda n: n.id)
-    return found
+    for root in outputs:
+        stack = [(root, False)]
+        while stack:
+            node, expanded = stack.pop()
+            if expanded:
+                order.append(node)
+                continue
+            if node.id in seen:
+                continue
+            seen.add(node.id)
+            stack.append((node, True))
+            stack.extend((i, False) for i in reversed(node.inputs) if i.id not in seen)
+    return order
