@@ -512,6 +512,14 @@ def layout_changes(x):
             np.expand_dims(x, 1).shape, np.squeeze(x[:, :1]), x.ravel(), x.T)
 
 
+@case(normal(2, 3, 4), normal(4))
+def static_facts_and_broadcasting(x, b):
+    n, m, k = np.shape(x)
+    xb, bb = np.broadcast_arrays(x, b)
+    return (xb + bb) / (np.size(x) + np.ndim(b) + np.size(x, 1)), np.rollaxis(x, 2), \
+        np.zeros(n * m, dtype=np.result_type(x, 1)), np.rollaxis(x, 0, -1)
+
+
 @case(normal(4, 3), normal(3, 3))
 def stacks(a, b):
     return np.stack([a[0], b[0]]), np.vstack([a, b]), np.stack([a.sum(), b.sum()])

@@ -10,7 +10,7 @@ import numpy as np
 from ...ir import Node
 from .. import prims
 from ..proxy import Proxy, operand, wrap
-from .common import normalize_axis, normalize_axes, strong_dtype
+from .common import normalize_axis, normalize_axes, result_dtype, strong_dtype
 
 
 def _shape_arg(shape: Any) -> tuple[int, ...]:
@@ -163,7 +163,56 @@ def stack(arrays, axis=0, out=None, *, dtype=None, casting="same_kind"):
     return wrap(prims.concatenate([prims.expand_dims(n, [ax]) for n in nodes], ax))
 
 
+def shape(a):
+    """Static facts: a traced value's shape, ndim and size are Python ints."""
+    return operand(a)[0].shape
+
+
+def ndim(a):
+    return operand(a)[0].ndim
+
+
+def size(a, axis=None):
+    x = operand(a)[0]
+    if axis is None:
+        return x.type.size
+    return x.shape[normalize_axis(axis, x.ndim)]
+
+
+def result_type(*arrays_and_dtypes):
+    return result_dtype(*arrays_and_dtypes)
+
+
+def broadcast_arrays(*args, subok=False):
+    nodes = [operand(a)[0] for a in args]
+    target = np.broadcast_shapes(*[n.shape for n in nodes])
+    return tuple(wrap(prims.broadcast_to(n, target)) for n in nodes)
+
+
+def rollaxis(a, axis, start=0):
+    x = operand(a)[0]
+    axis = normalize_axis(axis, x.ndim)
+    given = start
+    start = start + x.ndim if start < 0 else start
+    if not 0 <= start < x.ndim + 1:
+        raise np.exceptions.AxisError(f"'start' arg requires {-x.ndim} <= start < "
+                                      f"{x.ndim + 1}, but {given} was passed in")
+    if axis < start:
+        start -= 1
+    if axis == start:
+        return wrap(x)
+    order = [i for i in range(x.ndim) if i != axis]
+    order.insert(start, axis)
+    return wrap(prims.transpose(x, order))
+
+
 FUNCTIONS = {
+    np.shape: shape,
+    np.ndim: ndim,
+    np.size: size,
+    np.result_type: result_type,
+    np.broadcast_arrays: broadcast_arrays,
+    np.rollaxis: rollaxis,
     np.reshape: reshape,
     np.ravel: ravel,
     np.transpose: transpose,
