@@ -216,6 +216,30 @@ def test_method_decorated_in_class_body():
     assert Layer.__call__.__get__(a).cache_size == 1
 
 
+def test_methods_of_unhashable_instances_keep_their_cache_and_are_freed():
+    import gc
+    import weakref
+    from dataclasses import dataclass
+
+    @dataclass
+    class Scaler:  # eq=True: instances are unhashable
+        k: float
+
+        @tr.compile
+        def apply(self, x):
+            return x * self.k
+
+    s = Scaler(2.0)
+    assert_same(s.apply(X), X * 2.0)
+    assert_same(s.apply(X + 1), (X + 1) * 2.0)
+    assert s.apply.cache_size == 1
+    assert_same(Scaler(3.0).apply(X), X * 3.0)
+    dead = weakref.ref(s)
+    del s
+    gc.collect()
+    assert dead() is None  # the compiled method does not keep its instance alive
+
+
 def test_lambda_and_builtin_numpy_callable():
     assert_same(tr.compile(lambda x: x.T @ x)(X), X.T @ X)
     assert_same(tr.compile(np.tanh)(X), np.tanh(X))

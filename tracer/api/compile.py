@@ -192,6 +192,37 @@ class Compiled:
         return self.lowered.source()
 
 
+class _WeakMethod:
+    """`fn` bound to `obj` through a weak reference, with the bound method's signature."""
+
+    def __init__(self, fn: Callable[..., Any], obj: Any, objtype: Any):
+        functools.update_wrapper(self, fn)
+        self.__signature__ = inspect.signature(fn.__get__(obj, objtype))
+        self._fn = fn
+        self._ref = weakref.ref(obj)
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        obj = self._ref()
+        if obj is None:
+            raise ReferenceError("the instance of this compiled method no longer exists")
+        return self._fn(obj, *args, **kwargs)
+
+
+class _BoundCompiled:
+    """What `obj.method` gives: the instance's cached CompiledFunction, holding the
+    instance alive for as long as this (like a bound method does)."""
+
+    def __init__(self, compiled: CompiledFunction, obj: Any):
+        self._compiled = compiled
+        self.__self__ = obj
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        return self._compiled(*args, **kwargs)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._compiled, name)
+
+
 class CompiledFunction:
     """What `@tr.compile` returns: a cache of Lowered functions keyed by signature."""
 
@@ -210,22 +241,27 @@ class CompiledFunction:
         self._options = (nums, names)
         self._plan = ArgumentPlan(fn, nums, names)
         self._cache: dict[CallKey, Lowered] = {}
-        self._bound: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+        self._bound: dict[int, tuple[weakref.ref, CompiledFunction]] = {}
 
     def __get__(self, obj: Any, objtype: Any = None) -> Any:
+        """`obj.method`: one CompiledFunction (one cache) per live instance.
+
+        Instances are keyed by id and watched by a weak reference, so unhashable
+        instances (dataclasses) keep their cache too, and the cache neither keeps
+        the instance alive nor outlives it.
+        """
         if obj is None:
             return self
+        entry = self._bound.get(id(obj))
+        if entry is not None and entry[0]() is obj:
+            return _BoundCompiled(entry[1], obj)
         try:
-            bound = self._bound.get(obj)
-        except TypeError:
-            bound = None
-        if bound is None:
-            bound = CompiledFunction(self.fn.__get__(obj, objtype), self.backend, *self._options)
-            try:
-                self._bound[obj] = bound
-            except TypeError:
-                pass
-        return bound
+            ref = weakref.ref(obj, lambda _, key=id(obj), table=self._bound: table.pop(key, None))
+        except TypeError:  # no weak references (__slots__): a fresh cache per access
+            return CompiledFunction(self.fn.__get__(obj, objtype), self.backend, *self._options)
+        bound = CompiledFunction(_WeakMethod(self.fn, obj, objtype), self.backend, *self._options)
+        self._bound[id(obj)] = (ref, bound)
+        return _BoundCompiled(bound, obj)
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         if _has_proxy((args, kwargs)):
