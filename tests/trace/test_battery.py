@@ -531,6 +531,15 @@ def helper_functions(x):
             np.repeat(x[:, 0], 2), np.diff(x, axis=1), np.zeros_like(x) + np.ones_like(x))
 
 
+@case({"w": normal(3), "b": normal(3)}, normal(3) * 10)
+def copies_and_builtins(params, x):
+    import copy
+    saved = copy.deepcopy(params)
+    shallow = copy.copy(x)
+    shallow[0] = 0.0  # a copy: x itself is unchanged
+    return saved["w"] + x, shallow, abs(x), pow(x, 2), x
+
+
 _CONST = normal(3)
 
 

@@ -66,6 +66,13 @@ class Proxy:
     def __repr__(self) -> str:
         return f"Traced<{self.node.type}>"
 
+    # Traced values are immutable nodes: a copy is the same value (setitem rebinds).
+    def __copy__(self) -> Proxy:
+        return Proxy(self.node, self.weak)
+
+    def __deepcopy__(self, memo: dict) -> Proxy:
+        return Proxy(self.node, self.weak)
+
     # -- what needs a concrete value --------------------------------------
     def __bool__(self) -> bool:
         raise concretization_error("bool", user_loc(), f"bool() of a traced {self.node.type}")
