@@ -424,6 +424,12 @@ def python_scalars_stay_weak(x, alpha, n):
     return alpha * x + n, x / n, x * True
 
 
+@case(normal(4, dtype=np.float32), 0.5, 3)
+def weak_scalars_through_python_and_numpy(x, s, n):
+    # Python arithmetic on Python scalars stays weak; numpy functions of them do not
+    return x * (s * 2 - n), x * -s, x * np.exp(s), x + np.sqrt(s), x * np.maximum(n, 1)
+
+
 Point = namedtuple("Point", ["x", "y"])
 
 

@@ -62,15 +62,15 @@ def _array_function(self: Proxy, func: Any, types: Any, args: tuple, kwargs: dic
 
 def _binary(ufunc: np.ufunc):
     def forward(self: Proxy, other: Any) -> Any:
-        return call_ufunc(ufunc, (self, other))
+        return call_ufunc(ufunc, (self, other), python_operator=True)
 
     def reflected(self: Proxy, other: Any) -> Any:
-        return call_ufunc(ufunc, (other, self))
+        return call_ufunc(ufunc, (other, self), python_operator=True)
     return forward, reflected
 
 
 def _unary(ufunc: np.ufunc):
-    return lambda self: call_ufunc(ufunc, (self,))
+    return lambda self: call_ufunc(ufunc, (self,), python_operator=True)
 
 
 def _getitem(self: Proxy, key: Any) -> Proxy:

@@ -184,8 +184,14 @@ def _cast_operand(node: Node, weak: bool, dtype: np.dtype) -> Node:
     return prims.cast(node, dtype)
 
 
-def call_ufunc(ufunc: np.ufunc, args: tuple, dtype: Any = None) -> Any:
-    """ufunc(*args) on traced values; a tuple for ufuncs with two outputs."""
+def call_ufunc(ufunc: np.ufunc, args: tuple, dtype: Any = None,
+               python_operator: bool = False) -> Any:
+    """ufunc(*args) on traced values; a tuple for ufuncs with two outputs.
+
+    The result is weak (promotes like a Python scalar, NEP 50) only for a Python
+    operator whose operands are all weak: `s * 2` on Python floats is a Python
+    float, but `np.exp(s)` is a numpy scalar, which is strong.
+    """
     build = builder_for(ufunc)
     if build is None:
         raise TypeError(at_line(f"tracer does not support the ufunc np.{ufunc.__name__} yet",
@@ -198,7 +204,7 @@ def call_ufunc(ufunc: np.ufunc, args: tuple, dtype: Any = None) -> Any:
     loop = resolve_loop(ufunc, keys, dtype)
     nodes = [_cast_operand(n, w, dt) for (n, w), dt in zip(ops, loop)]
     result = build(*broadcast_all(nodes))
-    weak = all(w for _, w in ops)
+    weak = python_operator and all(w for _, w in ops)
     if isinstance(result, tuple):
         return tuple(wrap(prims.cast(r, dt), weak) for r, dt in zip(result, loop[ufunc.nin:]))
     return wrap(prims.cast(result, loop[ufunc.nin]), weak)
