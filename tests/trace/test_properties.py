@@ -171,6 +171,13 @@ def test_binary_ufuncs_python_scalar(ufunc, x, scalar, traced, scalar_first):
 
 
 @SETTINGS
+@given(st.sampled_from(UNARY), arrays(), python_scalars())
+def test_ufunc_of_a_traced_python_scalar_is_strong(ufunc, x, scalar):
+    """np.f(s) is a numpy scalar (strong), unlike Python arithmetic on s (weak)."""
+    agree(lambda a, s: (a + ufunc(s), a * (s - 1)), x, scalar)
+
+
+@SETTINGS
 @given(arrays(), python_scalars(), st.sampled_from(["+", "-", "*", "/", "//", "%", "**", "<",
                                                      "==", "&", "|"]))
 def test_operators_with_python_scalars(x, scalar, op):
