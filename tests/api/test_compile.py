@@ -143,6 +143,14 @@ def test_compiled_refuses_other_signatures(bad, expected):
         bad(compiled)
 
 
+def test_compiled_refuses_another_static_value_naming_it():
+    f = tr.compile(lambda x, n: x * n, static_argnums=1)
+    compiled = f.lower(X, 2).compile()
+    assert_same(compiled(X, 2), X * 2)
+    with pytest.raises(TypeError, match="static argument 'n': compiled for 2, got 3"):
+        compiled(X, 3)
+
+
 # --- argument errors ---------------------------------------------------------------
 
 

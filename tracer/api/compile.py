@@ -112,6 +112,17 @@ class ArgumentPlan:
                         "the tr.compile function to re-trace for a new structure")
         return f"Compiled function called with arguments of structure {got}, compiled for {want}"
 
+    def static_mismatch(self, got: tuple, want: tuple) -> str:
+        """Which static argument differs from the compiled one."""
+        got_d, want_d = dict(got), dict(want)
+        for key in sorted(set(got_d) | set(want_d), key=str):
+            if key not in got_d or key not in want_d or got_d[key] != want_d[key]:
+                name = self._arg_name(key) if isinstance(key, int) else f"'{key}'"
+                return (f"static argument {name}: compiled for "
+                        f"{want_d.get(key, '(not given)')!r}, got {got_d.get(key, '(not given)')!r};"
+                        " call the tr.compile function to re-trace for new static values")
+        return f"static arguments {got} differ from the compiled {want}"
+
     def rebuild(self, tree: Any, static: tuple) -> tuple[tuple, dict]:
         dyn_args, dyn_kwargs = tree
         static_pos = {k: v for k, v in static if isinstance(k, int)}
@@ -175,8 +186,7 @@ class Compiled:
         if treedef != low.key.treedef:
             raise TypeError(low._plan.structure_mismatch(treedef, low.key.treedef, nums))
         if static != low.key.static:
-            raise TypeError(f"Compiled function called with static arguments {static}, "
-                            f"but it was compiled for {low.key.static}")
+            raise TypeError(low._plan.static_mismatch(static, low.key.static))
         arrays = []
         for path, leaf, want in zip(low._paths, leaves, low.key.leaves):
             spec, arr = leaf_spec(leaf, path)
