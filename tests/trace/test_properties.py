@@ -331,6 +331,31 @@ def test_setitem_constant_keys(data, scalar_value):
 
 
 @SETTINGS
+@given(st.data(), st.booleans())
+def test_setitem_traced_unique_indices(data, scalar_value):
+    """x[idx] = v with idx a traced argument (a scatter); indices unique, since numpy
+    leaves the order of repeated writes unspecified."""
+    x = data.draw(arrays(min_dims=1))
+    n = x.shape[0]
+    assume(n > 0)
+    idx = np.array(data.draw(st.lists(st.integers(-n, n - 1), max_size=n,
+                                      unique_by=lambda i: i % n)), dtype=np.int64)
+    cols = data.draw(st.sampled_from(["all", "first"])) if x.ndim > 1 and x.shape[1] else "all"
+    target = x[idx] if cols == "all" else x[idx, 0]
+    value = data.draw(arrays(dtype=x.dtype, shape=() if scalar_value else target.shape))
+
+    def f(a, i, v):
+        a = a.copy()
+        if cols == "all":
+            a[i] = v
+        else:
+            a[i, 0] = v
+        return a
+
+    agree(f, x, idx, value)
+
+
+@SETTINGS
 @given(arrays(dtype="float64", min_dims=1), st.floats(-5, 5))
 def test_setitem_traced_mask(x, threshold):
     def f(a, t):
