@@ -255,3 +255,13 @@ def test_python_integer_too_large_for_dtype_is_numpys_overflow_error():
         f(np.zeros(3, np.int8))
     with pytest.raises(OverflowError, match="300"):
         tr.compile(f)(np.zeros(3, np.int8))
+
+
+def test_traced_python_integer_that_does_not_fit_is_an_overflow_error_at_call_time():
+    f = tr.compile(lambda a, n: a + n)
+    small = np.zeros(3, np.int8)
+    np.testing.assert_array_equal(f(small, 100), small + 100)
+    with pytest.raises(OverflowError, match="argument n: Python integer 300 out of bounds"):
+        f(small, 300)
+    with pytest.raises(OverflowError, match="-1 out of bounds for uint8"):
+        f(np.zeros(2, np.uint8), -1)

@@ -168,6 +168,12 @@ class Lowered:
         return Compiled(self)
 
     def run(self, flat_inputs: Sequence[Any]) -> Any:
+        for param, dtype in self.traced.trace.int_bounds:
+            k = self.graph.inputs.index(param)
+            value = flat_inputs[k]
+            if value.astype(dtype) != value:
+                raise OverflowError(f"argument {self._paths[k]}: Python integer {value} out "
+                                    f"of bounds for {dtype}")
         outs = self.executable()(flat_inputs)
         return pytree.unflatten(self.traced.out_tree, outs)
 

@@ -13,6 +13,8 @@ import os
 import sys
 from typing import Iterator
 
+import numpy as np
+
 from ..ir import Loc, Node
 
 
@@ -21,9 +23,16 @@ class Trace:
 
     def __init__(self) -> None:
         self.recorded: list[Node] = []
+        # (param, dtype): a traced Python int that numpy would refuse at call time
+        # if its value does not fit dtype (NEP 50: OverflowError, not wrap-around)
+        self.int_bounds: list[tuple[Node, np.dtype]] = []
 
     def record(self, node: Node) -> None:
         self.recorded.append(node)
+
+    def require_fits(self, param: Node, dtype: np.dtype) -> None:
+        if (param, dtype) not in self.int_bounds:
+            self.int_bounds.append((param, dtype))
 
 
 _current: contextvars.ContextVar[Trace | None] = contextvars.ContextVar("trace", default=None)

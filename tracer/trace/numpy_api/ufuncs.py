@@ -14,7 +14,7 @@ import numpy as np
 
 from ...ir import Node, Op
 from .. import prims
-from ..context import user_loc
+from ..context import current_trace, user_loc
 from ..errors import at_line
 from ..proxy import Proxy, operand, wrap
 from .common import broadcast_all
@@ -177,10 +177,15 @@ def resolve_loop(ufunc: np.ufunc, keys: tuple, dtype: Any = None) -> tuple[np.dt
 
 
 def _cast_operand(node: Node, weak: bool, dtype: np.dtype) -> Node:
-    if weak and node.op is Op.CONST and node.dtype.kind in "iu" and dtype.kind in "iu":
-        value = node.attrs["value"].array
-        if value.astype(dtype) != value:
-            raise OverflowError(f"Python integer {value} out of bounds for {dtype}")
+    """A Python int that does not fit the loop's integer dtype is numpy's OverflowError:
+    now for a constant, at call time for a traced argument."""
+    if weak and node.dtype.kind in "iu" and dtype.kind in "iu" and node.dtype != dtype:
+        if node.op is Op.CONST:
+            value = node.attrs["value"].array
+            if value.astype(dtype) != value:
+                raise OverflowError(f"Python integer {value} out of bounds for {dtype}")
+        elif node.op is Op.PARAM and current_trace() is not None:
+            current_trace().require_fits(node, dtype)
     return prims.cast(node, dtype)
 
 
