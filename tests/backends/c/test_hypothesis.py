@@ -62,7 +62,8 @@ def test_fused_broadcasting_expression(dtype, data):
     outs = [sel, make_node(Op.CAST, [sel], {"dtype": np.dtype("int16")}), body]
     xa = strided(_values(data, dtype, sa), data.draw(LAYOUTS))
     xb = strided(_values(data, dtype, sb), data.draw(LAYOUTS))
-    check(graph([pa, pb], outs), [xa, xb], atol=1e-300)
+    # float32 ulps of tanh/exp differ between libmvec and numpy; cancellation amplifies them
+    check(graph([pa, pb], outs), [xa, xb], atol=1e-5 if dtype == "float32" else 1e-12)
 
 
 @pytest.mark.parametrize("dtype", ["float64", "float32", "int64", "bool"])
@@ -78,7 +79,10 @@ def test_sums_and_products_over_axes(dtype, data):
     x = strided(_values(data, dtype, shape), data.draw(LAYOUTS))
     if dtype.startswith("float"):
         x = np.clip(x, -3, 3) if dtype == "float32" else x
-    check(graph([p], outs), [x], rtol=1e-4 if dtype == "float32" else 1e-10)
+    # edge values +-1e10 cancel: the summation order (pairwise here and in numpy, but split
+    # differently for strided layouts) shows at the 1e10 ulp scale
+    check(graph([p], outs), [x], rtol=1e-4 if dtype == "float32" else 1e-10,
+          atol=1e-4 if dtype == "float32" else 1e-3)
 
 
 @pytest.mark.parametrize("dtype", ["float64", "int16", "uint32"])

@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 from ...ir import Op
-from .cnames import ctype, tag
+from .cnames import accumulator, ctype, tag
 
 
 def _limits(dtype: np.dtype) -> tuple[str, str]:
@@ -35,8 +35,8 @@ def combine(op: Op, dtype: np.dtype) -> tuple[str, str]:
                 Op.REDUCE_MAX: ("0", "(acc | v)"), Op.REDUCE_MIN: ("1", "(acc & v)")}[op]
     if dtype.kind == "f":
         return {Op.REDUCE_SUM: ("0", "(acc + v)"), Op.REDUCE_PROD: ("1", "(acc * v)"),
-                Op.REDUCE_MAX: (lo, "((v > acc || isnan(v)) ? v : acc)"),
-                Op.REDUCE_MIN: (hi, "((v < acc || isnan(v)) ? v : acc)")}[op]
+                Op.REDUCE_MAX: (lo, "((v > acc || v != v) ? v : acc)"),
+                Op.REDUCE_MIN: (hi, "((v < acc || v != v) ? v : acc)")}[op]
     return {Op.REDUCE_SUM: ("0", f"({t})(({u})acc + ({u})v)"),
             Op.REDUCE_PROD: ("1", f"({t})(({u})acc * ({u})v)"),
             Op.REDUCE_MAX: (lo, "(v > acc ? v : acc)"),
@@ -47,23 +47,23 @@ _RED_NAMES = {Op.REDUCE_SUM: "sum", Op.REDUCE_PROD: "prod", Op.REDUCE_MAX: "max"
               Op.REDUCE_MIN: "min"}
 
 
-def _line(name: str, t: str, ident: str, comb: str, pairwise: bool) -> str:
-    """acc over x[0], x[s], ..., x[(n-1)s]; numpy's pairwise summation for float sums."""
+def _line(name: str, t: str, ident: str, comb: str, pairwise: bool, a: str) -> str:
+    """acc (of C type a) over x[0], x[s], ..., x[(n-1)s]; numpy's pairwise float sums."""
     if not pairwise:
-        return f"""static {t} {name}_line(const {t} *x, int64_t n, int64_t s) {{
-    {t} acc = {ident};
-    for (int64_t i = 0; i < n; i++) {{ {t} v = x[i * s]; acc = {comb}; }}
+        return f"""static {a} {name}_line(const {t} *x, int64_t n, int64_t s) {{
+    {a} acc = {ident};
+    for (int64_t i = 0; i < n; i++) {{ {a} v = x[i * s]; acc = {comb}; }}
     return acc;
 }}
 """
-    return f"""static {t} {name}_line(const {t} *x, int64_t n, int64_t s) {{
+    return f"""static {a} {name}_line(const {t} *x, int64_t n, int64_t s) {{
     if (n < 8) {{
-        {t} res = 0;
+        {a} res = 0;
         for (int64_t i = 0; i < n; i++) res += x[i * s];
         return res;
     }}
     if (n <= 128) {{
-        {t} r[8], res;
+        {a} r[8], res;
         for (int j = 0; j < 8; j++) r[j] = x[j * s];
         int64_t i;
         for (i = 8; i < n - (n % 8); i += 8)
@@ -84,7 +84,8 @@ def reduce_kernel(op: Op, dtype: np.dtype) -> tuple[str, str]:
     t = ctype(dtype)
     name = f"red_{_RED_NAMES[op]}_{tag(dtype)}"
     ident, comb = combine(op, dtype)
-    line = _line(name, t, ident, comb, op is Op.REDUCE_SUM and dtype.kind == "f")
+    a = accumulator(dtype)
+    line = _line(name, t, ident, comb, op is Op.REDUCE_SUM and dtype.kind == "f", a)
     return name, line + f"""
 /* Kept dims outer, reduced dims inner; or, when a kept dim is the fastest, add slabs. */
 static int {name}(int r, const int64_t *n, const {t} *x, const int64_t *xs,
@@ -134,12 +135,12 @@ static int {name}(int r, const int64_t *n, const {t} *x, const int64_t *xs,
         #pragma omp parallel for if(par) num_threads(nt) schedule(static)
         for (int64_t i = 0; i < nout; i++) {{
             const {t} *xo = x + tr_offset(kr, kn, ks, i);
-            {t} acc = {ident};
+            {a} acc = {ident};
             for (int64_t q = 0; q < nq; q++) {{
                 const {t} *xq = xo + (rr ? tr_offset(rr - 1, rn, rs, q) : 0);
                 for (int64_t c = 0; c < nc; c++) {{
                     int64_t len = L - c * TR_CHUNK < TR_CHUNK ? L - c * TR_CHUNK : TR_CHUNK;
-                    {t} v = {name}_line(xq + c * TR_CHUNK * ls, len, ls);
+                    {a} v = {name}_line(xq + c * TR_CHUNK * ls, len, ls);
                     acc = {comb};
                 }}
             }}
@@ -148,7 +149,7 @@ static int {name}(int r, const int64_t *n, const {t} *x, const int64_t *xs,
         return TR_OK;
     }}
     /* few long reductions: the same chunks, computed in parallel, combined in order */
-    {t} *part = ({t} *)malloc((size_t)(nq * nc) * sizeof({t}));
+    {a} *part = ({a} *)malloc((size_t)(nq * nc) * sizeof({a}));
     if (!part) return TR_ENOMEM;
     for (int64_t i = 0; i < nout; i++) {{
         const {t} *xo = x + tr_offset(kr, kn, ks, i);
@@ -158,8 +159,8 @@ static int {name}(int r, const int64_t *n, const {t} *x, const int64_t *xs,
             int64_t len = L - c * TR_CHUNK < TR_CHUNK ? L - c * TR_CHUNK : TR_CHUNK;
             part[p] = {name}_line(xo + (rr ? tr_offset(rr - 1, rn, rs, q) : 0) + c * TR_CHUNK * ls, len, ls);
         }}
-        {t} acc = {ident};
-        for (int64_t p = 0; p < nq * nc; p++) {{ {t} v = part[p]; acc = {comb}; }}
+        {a} acc = {ident};
+        for (int64_t p = 0; p < nq * nc; p++) {{ {a} v = part[p]; acc = {comb}; }}
         o[i] = acc;
     }}
     free(part);
@@ -173,8 +174,8 @@ def arg_kernel(op: Op, dtype: np.dtype) -> tuple[str, str]:
     t = ctype(dtype)
     name = f"{op.value}_{tag(dtype)}"
     better = ">" if op is Op.ARGMAX else "<"
-    nan_start = "if (!isnan(best))" if dtype.kind == "f" else ""
-    nan_step = "else if (isnan(v)) { bi = i; break; }" if dtype.kind == "f" else ""
+    nan_start = "if (!isnan((double)best))" if dtype.kind == "f" else ""
+    nan_step = "else if (isnan((double)v)) { bi = i; break; }" if dtype.kind == "f" else ""
     return name, f"""static int {name}(int r, const int64_t *n, const {t} *x, const int64_t *xs,
                  int axis, int64_t *o, int nt) {{
     int64_t on[64], os[64];
@@ -268,6 +269,8 @@ def dot_kernel(dtype: np.dtype) -> tuple[str, str]:
     else:
         u = "uint64_t" if dtype.itemsize == 8 else "uint32_t"
         mac = f"acc = ({t})(({u})acc + ({u})a_ * ({u})b_);"
+    if dtype == np.float16:      # numpy's half matmul: a float sum per element, rounded once
+        mac = "acc += (float)a_ * (float)b_;"
     gemm = {"f64": "tr_dgemm", "f32": "tr_sgemm"}.get(tag(dtype))
     blas = f"if (p.use_blas && {gemm}) {{ rc = tr_gemm_{tag(dtype)}(&p, a, b, o); tr_free_dot(&p); return rc; }}" \
         if gemm else ""
@@ -281,11 +284,13 @@ def dot_kernel(dtype: np.dtype) -> tuple[str, str]:
     for (int64_t z = 0; z < p.nb; z++)
         for (int64_t m = 0; m < p.M; m++) {{
             {t} *row = o + (z * p.M + m) * p.N;
-            for (int64_t j = 0; j < p.N; j++) row[j] = 0;
-            for (int64_t kk = 0; kk < p.K; kk++) {{
-                {t} a_ = a[p.abat[z] + p.moff[m] + p.akoff[kk]];
-                const {t} *bk = b + p.bbat[z] + p.bkoff[kk];
-                for (int64_t j = 0; j < p.N; j++) {{ {t} b_ = bk[p.noff[j]]; {t} acc = row[j]; {mac} row[j] = acc; }}
+            for (int64_t j = 0; j < p.N; j++) {{
+                {accumulator(dtype)} acc = 0;
+                for (int64_t kk = 0; kk < p.K; kk++) {{
+                    {t} a_ = a[p.abat[z] + p.moff[m] + p.akoff[kk]], b_ = b[p.bbat[z] + p.bkoff[kk] + p.noff[j]];
+                    {mac}
+                }}
+                row[j] = acc;
             }}
         }}
     tr_free_dot(&p);

@@ -77,6 +77,8 @@ def expression(op: Op, dtype: np.dtype, out: np.dtype, args: list[str],
         return Expr(helpers_c.cast(dtype, out, args[0], helpers))
     if op is Op.SELECT:
         return Expr(f"({args[0]} ? {args[1]} : {args[2]})")
+    if dtype == np.float16:
+        dtype = np.dtype(np.float32)   # numpy's half loops compute in float, then round
     if kind == "b" and op in _NOT_FOR_BOOL:
         raise UnsupportedOp(f"{op.value} is not defined for bool operands")
     if kind == "f":
