@@ -31,7 +31,8 @@ def specials(dtype: str) -> np.ndarray:
     """Edge values of dtype: NaN/inf/signed zero for floats, limits and shift widths for ints."""
     dt = np.dtype(dtype)
     if dt.kind == "f":
-        return np.array(FLOAT_SPECIALS, dtype=dt)
+        with np.errstate(over="ignore"):      # 1e10 is inf in float16
+            return np.array(FLOAT_SPECIALS, dtype=dt)
     if dt.kind == "b":
         return np.array([False, True])
     info = np.iinfo(dt)
