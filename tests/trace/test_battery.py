@@ -400,6 +400,13 @@ def boolean_logic(x, y, a, b):
     return ((x > 0) & ~(y < 0)) | np.logical_xor(a, b), np.logical_and(x > 0, a), ~a ^ b
 
 
+@case(normal(3), None)
+def optional_argument_none(x, mask):
+    if mask is None:  # None is static structure: the Python `if` is fine
+        mask = x > 0
+    return np.where(mask, x, 0.0), x == None, x != None  # noqa: E711
+
+
 @case(_rng.integers(0, 5, 7), 5, static_argnums=1)
 def one_hot_comparison(labels, k):
     return (labels[:, None] == np.arange(k)[None, :]).astype(np.float64)

@@ -133,9 +133,21 @@ for _name, _uf in {
     "lshift": np.left_shift, "rshift": np.right_shift, "divmod": np.divmod,
 }.items():
     METHODS[f"__{_name}__"], METHODS[f"__r{_name}__"] = _binary(_uf)
-for _name, _uf in {"eq": np.equal, "ne": np.not_equal, "lt": np.less, "le": np.less_equal,
-                   "gt": np.greater, "ge": np.greater_equal}.items():
+def _equality(ufunc: np.ufunc):
+    """x == None is elementwise False in numpy (x != None True), not an error."""
+    forward = _binary(ufunc)[0]
+
+    def compare(self: Proxy, other: Any) -> Any:
+        if other is None:
+            return wrap(prims.full(self.shape, ufunc is np.not_equal, bool))
+        return forward(self, other)
+    return compare
+
+
+for _name, _uf in {"lt": np.less, "le": np.less_equal, "gt": np.greater,
+                   "ge": np.greater_equal}.items():
     METHODS[f"__{_name}__"] = _binary(_uf)[0]
+METHODS["__eq__"], METHODS["__ne__"] = _equality(np.equal), _equality(np.not_equal)
 for _name in ("sum", "prod", "mean", "max", "min", "any", "all", "argmax", "argmin", "std",
               "var", "cumsum", "cumprod", "squeeze", "swapaxes", "dot", "trace", "diagonal",
               "repeat", "take", "round", "nonzero", "sort", "argsort", "searchsorted"):
