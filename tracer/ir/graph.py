@@ -7,7 +7,7 @@ Graph and returns a Graph.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Callable, Iterable, Mapping, Sequence
+from typing import Callable, Mapping, Sequence
 
 from .node import Node, make_node
 from .ops import Op

@@ -9,7 +9,7 @@ import numpy as np
 
 from ...ir import Node
 from .. import prims
-from ..proxy import Proxy, operand, wrap
+from ..proxy import operand, wrap
 from .common import normalize_axis, normalize_axes, result_dtype, strong_dtype
 
 
