@@ -265,6 +265,16 @@ def test_nested_compile_inlines():
     assert outer.lower(X).ops().count("exp") == 2
 
 
+def test_nested_compile_of_a_closure_over_traced_values_inlines():
+    @tr.compile
+    def outer(x):
+        inner = tr.compile(lambda y: y * x)  # no traced argument; x is traced
+        return inner(np.ones(3)) + inner(np.full(3, 2.0))
+
+    x = np.arange(3.0)
+    assert_same(outer(x), x * 3.0)
+
+
 # --- static arguments, keywords, defaults --------------------------------------------
 
 

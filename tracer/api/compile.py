@@ -17,7 +17,7 @@ from typing import Any, Callable, Hashable, Sequence
 
 from ..backends import compile_for
 from ..ir import Graph
-from ..trace import LeafSpec, Proxy, check_static, leaf_spec, trace_function
+from ..trace import LeafSpec, Proxy, check_static, current_trace, leaf_spec, trace_function
 from ..trace import pytree
 from ..trace.tracing import TracedFunction
 from .config import config
@@ -280,8 +280,9 @@ class CompiledFunction:
         return _BoundCompiled(bound, obj)
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
-        if _has_proxy((args, kwargs)):
-            return self.fn(*args, **kwargs)  # inside a trace: inline
+        if current_trace() is not None or _has_proxy((args, kwargs)):
+            # inside a trace: inline, also when only a closure holds traced values
+            return self.fn(*args, **kwargs)
         tree, static, nums = self._plan.split(args, kwargs)
         leaves, treedef = pytree.flatten(tree)
         lowered, arrays = self._lookup(tree, leaves, treedef, static, nums, args, kwargs)
