@@ -265,3 +265,20 @@ def test_traced_python_integer_that_does_not_fit_is_an_overflow_error_at_call_ti
         f(small, 300)
     with pytest.raises(OverflowError, match="-1 out of bounds for uint8"):
         f(np.zeros(2, np.uint8), -1)
+
+
+def test_a_traced_value_leaked_from_another_call_is_named():
+    kept = []
+
+    @tr.compile
+    def remember(a):
+        kept.append(a * 2)
+        return a
+
+    @tr.compile
+    def use(b):
+        return b + kept[0]
+
+    remember(X)
+    with pytest.raises(TypeError, match="traced for another call .*pass it as an argument"):
+        use(X)

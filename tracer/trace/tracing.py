@@ -4,7 +4,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Callable, Sequence
 
-from ..ir import Graph, Node, make_param
+from ..ir import Graph, Node, Op, make_param
 from . import pytree
 from .context import Trace, tracing, user_loc
 from .proxy import Proxy, operand
@@ -37,7 +37,21 @@ def trace_function(fn: Callable[..., Any], in_tree: pytree.TreeDef,
             node, w = _output_node(leaf, i)
             nodes.append(node)
             weak.append(w)
-    return TracedFunction(Graph(tuple(params), tuple(nodes)), out_tree, tuple(weak), trace)
+    graph = Graph(tuple(params), tuple(nodes))
+    _check_no_leaked_values(graph)
+    return TracedFunction(graph, out_tree, tuple(weak), trace)
+
+
+def _check_no_leaked_values(graph: Graph) -> None:
+    """A value traced by another call (kept in a global, an attribute, a closure) is
+    an input this graph does not have: say where it came from."""
+    inputs = set(graph.inputs)
+    for node in graph.nodes():
+        if node.op is Op.PARAM and node not in inputs:
+            name = node.attrs["name"] or "an argument"
+            raise TypeError(f"the traced function uses a value traced for another call "
+                            f"({name}, {node.type}, kept in a global, an attribute or a "
+                            "closure); pass it as an argument instead")
 
 
 def _output_node(leaf: Any, index: int) -> tuple[Node, bool]:
