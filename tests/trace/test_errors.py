@@ -163,6 +163,10 @@ def bad_axis(a):
     return a.sum(axis=2)
 
 
+def matrix_transpose_of_vector(a):
+    return a[0].mT
+
+
 SHAPE_ERRORS = [
     (bad_matmul, (np.ones((2, 3)), np.ones((5, 4))), ValueError, "a @ b"),
     (bad_broadcast, (np.ones((2, 3)), np.ones(4)), ValueError, "a + b"),
@@ -173,6 +177,7 @@ SHAPE_ERRORS = [
     (too_many_indices, (X,), IndexError, "a[0, 0, 0]"),
     (bad_concatenate, (np.ones((2, 3)), np.ones((2, 4))), ValueError, "np.concatenate"),
     (bad_axis, (X,), np.exceptions.AxisError, "axis=2"),
+    (matrix_transpose_of_vector, (X,), ValueError, "a[0].mT"),
 ]
 
 

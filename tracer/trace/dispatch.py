@@ -102,6 +102,12 @@ def _clip(self: Proxy, min: Any = None, max: Any = None, out: Any = None, **kw: 
     return _array_function(self, np.clip, (), (self, min, max), dict(out=out, **kw))
 
 
+def _matrix_transpose(self: Proxy) -> Proxy:
+    if self.ndim < 2:
+        raise ValueError(at_line("matrix transpose with ndim < 2 is undefined", user_loc()))
+    return shapes.swapaxes(self, -1, -2)
+
+
 def _method(func: Any):
     """ndarray.name(...) as np.name(self, ...)."""
     return lambda self, *args, **kwargs: _array_function(self, func, (), (self, *args), kwargs)
@@ -117,7 +123,7 @@ METHODS: dict[str, Any] = {
     "__abs__": _unary(np.absolute), "__invert__": _unary(np.invert),
     "astype": _astype, "reshape": _reshape, "transpose": _transpose,
     "T": property(lambda self: shapes.transpose(self)),
-    "mT": property(lambda self: shapes.swapaxes(self, -1, -2)),
+    "mT": property(_matrix_transpose),
     "flatten": lambda self, order="C": shapes.ravel(self, order),
     "ravel": lambda self, order="C": shapes.ravel(self, order),
     "copy": lambda self, order="C": self.__class__(self.node),
