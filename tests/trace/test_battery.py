@@ -612,3 +612,23 @@ def test_outputs_are_fresh_writable_arrays():
         assert isinstance(out, np.ndarray) and out.flags.writeable
         assert not np.shares_memory(out, x) and not np.shares_memory(out, y)
     assert not np.shares_memory(outs[1], outs[2])
+
+
+def test_power_by_two_is_a_product_and_matches_numpy(rng):
+    import tracer as tr
+    from tests.helpers import check_against_numpy
+
+    x = np.array([-np.inf, -0.0, 3.0, np.nan, -2.5, 1e200])
+    check_against_numpy(lambda a: a ** 2.0, x)
+    check_against_numpy(lambda a: np.power(a, 2), x[:-1].astype(np.float32))
+    check_against_numpy(lambda a: a ** 2, np.array([3, -7, 2**40], dtype=np.int64))
+    check_against_numpy(lambda a: a ** 3.0, x)
+    assert tr.compile(lambda a: a ** 2.0).lower(x).ops() == ["mul"]
+
+
+def test_lists_of_traced_values_promote_like_numpy():
+    from tests.helpers import check_against_numpy
+
+    x = np.arange(3, dtype=np.float32)
+    check_against_numpy(lambda a: np.concatenate([a, [a[0], a[1] * 2]]), x)
+    check_against_numpy(lambda a: np.concatenate([a.astype(np.int32), [a.sum()]]), x)

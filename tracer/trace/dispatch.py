@@ -117,6 +117,9 @@ METHODS: dict[str, Any] = {
     "__array_ufunc__": _array_ufunc,
     "__array_function__": _array_function,
     "__array_namespace__": lambda self, api_version=None: array_api.namespace_for(api_version),
+    # The Array API standard's device: traced values live where the backend runs them.
+    "device": property(lambda self: "cpu"),
+    "to_device": lambda self, device, /, *, stream=None: self,
     "__getitem__": _getitem,
     "__setitem__": _setitem,
     "__neg__": _unary(np.negative), "__pos__": _unary(np.positive),

@@ -77,6 +77,8 @@ def result_dtype(*args: Any) -> np.dtype:
             parts.append(a)
         elif isinstance(a, np.dtype):
             parts.append(a)
+        elif isinstance(a, (list, tuple)) and contains_proxy(a):
+            parts.append(operand(a)[0].dtype)  # np.array([p, q]) promotes like numpy
         else:
             parts.append(np.asarray(a).dtype)
     return np.result_type(*parts)
