@@ -17,7 +17,7 @@ import numpy as np
 
 from ..ir import Graph
 
-TR_ENOMEM, TR_EINDEX, TR_ENEGPOW = 1, 2, 3
+TR_ENOMEM, TR_EINDEX, TR_ENEGPOW, TR_EALIGN = 1, 2, 3, 4
 
 
 class CallError(RuntimeError):
@@ -105,7 +105,9 @@ class NativeExecutable:
             lines.append(f"    o{j} = empty(OSH{j}, OD{j})")
         args = ", ".join(["S", "ST", "E", "T[0]"] + [pointer.format(f"x{i}") for i in range(n)]
                          + [pointer.format(f"o{j}") for j in range(len(outs))])
-        lines += [f"    rc = entry({args})", "    if rc:", "        fail(rc)",
+        # a misaligned input (rare: views into byte buffers) is refused by the entry
+        # before any work; the slow path then copies it
+        lines += [f"    rc = entry({args})", "    if rc:", "        return fail(rc, inputs)",
                   f"    return [{', '.join(outs)}]"]
         exec(compile("\n".join(lines) + "\n", "<tracer call>", "exec"), ns)
         return ns["call"]
@@ -126,8 +128,9 @@ class NativeExecutable:
         if arr.shape != want.shape:
             raise ValueError(f"argument {name}: expected shape {want.shape}, got {arr.shape}")
         size = arr.dtype.itemsize
-        if not arr.flags.aligned or any(s % size for s in arr.strides):
-            arr = np.ascontiguousarray(arr)
+        address = arr.__array_interface__["data"][0]
+        if not arr.flags.aligned or address % size or any(s % size for s in arr.strides):
+            arr = np.array(arr, order="C", copy=True)      # a fresh, aligned copy
         return arr
 
     def _slow(self, inputs: Sequence[Any]) -> list[np.ndarray]:
@@ -147,7 +150,9 @@ class NativeExecutable:
             self._fail(rc)
         return outs
 
-    def _fail(self, rc: int) -> None:
+    def _fail(self, rc: int, inputs: Sequence[Any] | None = None) -> list[np.ndarray]:
+        if rc == TR_EALIGN and inputs is not None:
+            return self._slow(inputs)
         err = self._err
         if rc == TR_ENOMEM:
             raise MemoryError("tracer: out of memory allocating an intermediate array")

@@ -44,6 +44,7 @@ PRELUDE = r"""
 #define TR_ENOMEM 1
 #define TR_EINDEX 2
 #define TR_ENEGPOW 3
+#define TR_EALIGN 4           /* an input is not aligned to its element size */
 #define TR_B 512              /* elements per block of a fused loop */
 #define TR_PAR 32768          /* fewer elements than this never start threads */
 #define TR_CHUNK 8192         /* fixed reduction chunk: results independent of threads */

@@ -95,7 +95,10 @@ class ModuleRenderer:
             "".join(f", void *out{j}" for j in range(n_out))
         owned = [f"b{self.local[n]}" for n in self.schedule.owned]
         cleanup = "".join(f"    free({b});\n" for b in owned)
+        aligned = "".join(f"    if ((uintptr_t)in{i} % {p.dtype.itemsize}) return TR_EALIGN;\n"
+                          for i, p in enumerate(self.graph.inputs) if p.dtype.itemsize > 1)
         entry = (f"int tr_entry(const int64_t *S, const int64_t *ST, int64_t *E, int nt{args}) {{\n"
+                 + aligned +
                  "    int rc = TR_OK;\n    int64_t cs[64];\n    (void)ST; (void)E; (void)cs;\n"
                  + "".join(f"    void *{b} = 0;\n" for b in owned)
                  + "\n".join(self.decls) + "\n" + "\n".join(self.code)
