@@ -21,3 +21,15 @@ def test_helper_checks_dtype(rng):
 
     x = rng.standard_normal((3, 4)).astype(np.float32)
     check_against_numpy(lambda a: np.tanh(a) * 2.0 + a.sum(axis=0), x)
+
+
+def test_fast_path_keys_on_dtype_and_shape(rng):
+    f = tr.compile(lambda x, y: x * y + x)
+    a, b = rng.standard_normal(4), rng.standard_normal(4)
+    np.testing.assert_allclose(f(a, b), a * b + a)
+    np.testing.assert_allclose(f(b, a), b * a + b)  # same signature: reused
+    assert f.cache_size == 1
+    got = f(a.astype(np.float32), b.astype(np.float32))  # new dtype: new trace
+    assert got.dtype == np.float32 and f.cache_size == 2
+    got = f(np.ones((2, 3)), np.ones(3))  # new shapes: new trace, broadcasting
+    assert got.shape == (2, 3) and f.cache_size == 3

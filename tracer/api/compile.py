@@ -15,10 +15,11 @@ import weakref
 from dataclasses import dataclass
 from typing import Any, Callable, Hashable, Sequence
 
+import numpy as np
+
 from ..backends import compile_for
 from ..ir import Graph
-from ..trace import LeafSpec, Proxy, check_static, current_trace, leaf_spec, trace_function
-from ..trace import pytree
+from ..trace import LeafSpec, Proxy, check_static, current_trace, leaf_spec, pytree, trace_function
 from ..trace.tracing import TracedFunction
 from .config import config
 
@@ -239,6 +240,16 @@ class _BoundCompiled:
         return getattr(self._compiled, name)
 
 
+def _array_key(args: tuple) -> tuple | None:
+    """(dtype, shape) of each argument when all are plain ndarrays, else None."""
+    key = []
+    for a in args:
+        if type(a) is not np.ndarray:
+            return None
+        key.append((a.dtype, a.shape))
+    return tuple(key)
+
+
 class CompiledFunction:
     """What `@tr.compile` returns: a cache of Lowered functions keyed by signature."""
 
@@ -257,6 +268,9 @@ class CompiledFunction:
         self._options = (nums, names)
         self._plan = ArgumentPlan(fn, nums, names)
         self._cache: dict[CallKey, Lowered] = {}
+        # The common call (plain ndarrays, no keywords, nothing static) skips the
+        # pytree walk: (dtype, shape) per argument is the whole signature.
+        self._fast: dict[tuple, Lowered] = {}
         self._bound: dict[int, tuple[weakref.ref, CompiledFunction]] = {}
 
     def __get__(self, obj: Any, objtype: Any = None) -> Any:
@@ -283,9 +297,16 @@ class CompiledFunction:
         if current_trace() is not None or _has_proxy((args, kwargs)):
             # inside a trace: inline, also when only a closure holds traced values
             return self.fn(*args, **kwargs)
+        fast_key = None if kwargs or self._plan.static_nums else _array_key(args)
+        if fast_key is not None:
+            lowered = self._fast.get(fast_key)
+            if lowered is not None:
+                return lowered.run(args)
         tree, static, nums = self._plan.split(args, kwargs)
         leaves, treedef = pytree.flatten(tree)
         lowered, arrays = self._lookup(tree, leaves, treedef, static, nums, args, kwargs)
+        if fast_key is not None:
+            self._fast[fast_key] = lowered
         return lowered.run(arrays)
 
     def _lookup(self, tree, leaves, treedef, static, nums, args, kwargs) -> tuple[Lowered, list]:
@@ -325,6 +346,7 @@ class CompiledFunction:
 
     def clear_cache(self) -> None:
         self._cache.clear()
+        self._fast.clear()
 
     @property
     def cache_size(self) -> int:

@@ -17,6 +17,15 @@ class TreeDef:
     data: Any = None
     children: tuple[TreeDef, ...] = ()
 
+    def __hash__(self) -> int:
+        # Computed once: a tree's hash is taken on every cached call.
+        try:
+            return self.__dict__["_hash"]
+        except KeyError:
+            value = hash((self.kind, self.data, self.children))
+            object.__setattr__(self, "_hash", value)
+            return value
+
     @property
     def num_leaves(self) -> int:
         if self.kind == "leaf":
