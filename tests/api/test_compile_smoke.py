@@ -33,3 +33,16 @@ def test_fast_path_keys_on_dtype_and_shape(rng):
     assert got.dtype == np.float32 and f.cache_size == 2
     got = f(np.ones((2, 3)), np.ones(3))  # new shapes: new trace, broadcasting
     assert got.shape == (2, 3) and f.cache_size == 3
+
+
+def test_config_num_threads_reaches_the_c_backend():
+    from tracer.backends import c as c_backend
+
+    before = tr.config.num_threads
+    try:
+        tr.config.num_threads = 1
+        assert c_backend.get_num_threads() == 1
+        tr.config.num_threads = 2
+        assert c_backend.get_num_threads() == 2
+    finally:
+        tr.config.num_threads = before

@@ -5,6 +5,7 @@ import os
 from dataclasses import dataclass, field
 
 from .. import cache
+from ..backends import c as c_backend
 
 BACKENDS = ("python", "c", "cuda")
 
@@ -44,6 +45,8 @@ class Config:
         object.__setattr__(self, name, value)
         if name == "cache_dir":
             cache.set_cache_dir(value)
+        if name == "num_threads":
+            c_backend.set_num_threads(value)
 
 
 config = Config()
