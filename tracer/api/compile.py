@@ -175,7 +175,10 @@ class Lowered:
             if value.astype(dtype) != value:
                 raise OverflowError(f"argument {self._paths[k]}: Python integer {value} out "
                                     f"of bounds for {dtype}")
-        outs = self.executable()(flat_inputs)
+        exe = self._executable if self._executable is not None else self.executable()
+        outs = exe(flat_inputs)
+        if self.traced.out_tree is pytree.LEAF:
+            return outs[0]
         return pytree.unflatten(self.traced.out_tree, outs)
 
 
@@ -294,14 +297,15 @@ class CompiledFunction:
         return _BoundCompiled(bound, obj)
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
-        if current_trace() is not None or _has_proxy((args, kwargs)):
-            # inside a trace: inline, also when only a closure holds traced values
-            return self.fn(*args, **kwargs)
-        fast_key = None if kwargs or self._plan.static_nums else _array_key(args)
+        tracing_now = current_trace() is not None
+        fast_key = None if kwargs or self._plan.static_nums or tracing_now else _array_key(args)
         if fast_key is not None:
             lowered = self._fast.get(fast_key)
             if lowered is not None:
                 return lowered.run(args)
+        elif tracing_now or _has_proxy((args, kwargs)):
+            # inside a trace: inline, also when only a closure holds traced values
+            return self.fn(*args, **kwargs)
         tree, static, nums = self._plan.split(args, kwargs)
         leaves, treedef = pytree.flatten(tree)
         lowered, arrays = self._lookup(tree, leaves, treedef, static, nums, args, kwargs)
