@@ -11,7 +11,7 @@ BACKENDS = ("python", "c", "cuda")
 
 
 def _env_backend() -> str:
-    value = os.environ.get("TRACER_BACKEND", "python").strip().lower()
+    value = os.environ.get("TRACER_BACKEND", "c").strip().lower()
     if value not in BACKENDS:
         raise ValueError(f"TRACER_BACKEND={value!r}: expected one of {', '.join(BACKENDS)}")
     return value
