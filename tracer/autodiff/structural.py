@@ -59,8 +59,16 @@ def dot_transpose_lhs(ct: Node, lhs: Node, rhs: Node, contract, batch,
         ans_r = list(range(nb + len(l_kept), nb + len(l_kept) + len(r_kept)))
     dims = ((tuple(ans_r), tuple(r_kept)), (tuple(range(nb)), tuple(rb)))
     lc_by_r = [lc[i] for i in np.argsort(rc)]
-    out_axes = np.argsort(list(lb) + l_kept + lc_by_r)
-    return prims.transpose(prims.dot_general(ct, rhs, *dims), [int(a) for a in out_axes])
+    out_axes = [int(a) for a in np.argsort(list(lb) + l_kept + lc_by_r)]
+    # When the transpose only swaps ct's free dims with rhs's, the product with
+    # its operands swapped comes out in place: no transpose to materialize
+    # (x.T @ ct instead of (ct.T @ x).T for a weight gradient).
+    n_ct_free = ct.ndim - nb - len(ans_r)
+    swapped_order = list(range(nb)) + list(range(nb + n_ct_free, nb + n_ct_free + len(r_kept))) \
+        + list(range(nb, nb + n_ct_free))
+    if out_axes == swapped_order:
+        return prims.dot_general(rhs, ct, (dims[0][1], dims[0][0]), (dims[1][1], dims[1][0]))
+    return prims.transpose(prims.dot_general(ct, rhs, *dims), out_axes)
 
 
 def dot_transpose_rhs(ct: Node, lhs: Node, rhs: Node, contract, batch) -> Node:
