@@ -11,13 +11,12 @@ from typing import Any, Callable
 
 import numpy as np
 
-from . import array_api
+from . import array_api, prims
 from .context import user_loc
 from .errors import at_line, with_line
 from .numpy_api import FUNCTIONS, indexing, linalg, reductions, shapes
 from .numpy_api.ufuncs import call_ufunc
 from .proxy import Proxy, wrap
-from . import prims
 
 
 def _array_ufunc(self: Proxy, ufunc: np.ufunc, method: str, *inputs: Any, **kwargs: Any) -> Any:

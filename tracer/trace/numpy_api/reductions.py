@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import builtins
 import math
-from functools import lru_cache
+from functools import cache
 from typing import Any
 
 import numpy as np
@@ -20,7 +20,7 @@ from .common import normalize_axes, normalize_axis, out_none
 _NO_VALUE = np._NoValue  # numpy's own "argument not given" marker
 
 
-@lru_cache(maxsize=None)
+@cache
 def _numpy_dtype(fn_name: str, dtype: np.dtype, requested: Any) -> np.dtype:
     probe = np.ones(1, dtype=dtype)
     return np.dtype(getattr(np, fn_name)(probe, dtype=requested).dtype)

@@ -10,7 +10,7 @@ import numpy as np
 from ...ir import Node
 from .. import prims
 from ..proxy import operand, wrap
-from .common import normalize_axis, normalize_axes, result_dtype, strong_dtype
+from .common import normalize_axes, normalize_axis, result_dtype, strong_dtype
 
 
 def _shape_arg(shape: Any) -> tuple[int, ...]:
