@@ -146,6 +146,9 @@ class Lowered:
         self._paths = paths
         self._plan = plan
         self._executable: Any = None
+        # Python ints the trace assumed fit a narrower loop dtype: (argument index, dtype)
+        self._int_bounds = [(traced.graph.inputs.index(param), dtype)
+                            for param, dtype in traced.trace.int_bounds]
 
     @property
     def graph(self) -> Graph:
@@ -169,8 +172,7 @@ class Lowered:
         return Compiled(self)
 
     def run(self, flat_inputs: Sequence[Any]) -> Any:
-        for param, dtype in self.traced.trace.int_bounds:
-            k = self.graph.inputs.index(param)
+        for k, dtype in self._int_bounds:
             value = flat_inputs[k]
             if value.astype(dtype) != value:
                 raise OverflowError(f"argument {self._paths[k]}: Python integer {value} out "

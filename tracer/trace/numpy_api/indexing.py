@@ -17,7 +17,7 @@ from .. import prims
 from ..context import user_loc
 from ..errors import at_line
 from ..proxy import Proxy, as_concrete_array, operand, wrap
-from .common import broadcast_shapes, result_dtype, shape_text
+from .common import broadcast_shapes, shape_text
 
 _VALID = ("only integers, slices (`:`), ellipsis (`...`), numpy.newaxis (`None`) and "
           "integer or boolean arrays are valid indices")
@@ -301,4 +301,4 @@ def index_proxy(x: Proxy, key: Any) -> Proxy:
     return wrap(getitem(x.node, key))
 
 
-__all__ = ["getitem", "setitem", "index_proxy", "result_dtype"]
+__all__ = ["getitem", "setitem", "index_proxy"]

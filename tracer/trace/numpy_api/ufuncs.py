@@ -16,7 +16,7 @@ from ...ir import Node, Op
 from .. import prims
 from ..context import current_trace, user_loc
 from ..errors import at_line
-from ..proxy import Proxy, concrete_value, operand, wrap
+from ..proxy import concrete_value, operand, wrap
 from .common import broadcast_all
 
 U = Op
@@ -224,7 +224,3 @@ def call_ufunc(ufunc: np.ufunc, args: tuple, dtype: Any = None,
     if isinstance(result, tuple):
         return tuple(wrap(prims.cast(r, dt), weak) for r, dt in zip(result, loop[ufunc.nin:]))
     return wrap(prims.cast(result, loop[ufunc.nin]), weak)
-
-
-def is_traced_call(args: tuple) -> bool:
-    return any(isinstance(a, Proxy) for a in args)
