@@ -22,6 +22,7 @@ from ..ir import Graph
 from ..trace import LeafSpec, Proxy, check_static, current_trace, leaf_spec, pytree, trace_function
 from ..trace.tracing import TracedFunction
 from .config import config
+from .fastpath import Matcher, make_matcher
 
 
 def _positional_names(fn: Callable[..., Any]) -> tuple[list[str], inspect.Signature | None]:
@@ -149,6 +150,13 @@ class Lowered:
         # Python ints the trace assumed fit a narrower loop dtype: (argument index, dtype)
         self._int_bounds = [(traced.graph.inputs.index(param), dtype)
                             for param, dtype in traced.trace.int_bounds]
+        self._build = (None if traced.out_tree is pytree.LEAF
+                       else pytree.builder(traced.out_tree))
+        # positional pytrees of ndarrays, nothing static: recognized without a pytree walk
+        args_td, kwargs_td = key.treedef.children
+        self.matcher: Matcher | None = (
+            make_matcher(args_td, key.leaves) if not key.static and not kwargs_td.children
+            else None)
 
     @property
     def graph(self) -> Graph:
@@ -179,9 +187,7 @@ class Lowered:
                                     f"of bounds for {dtype}")
         exe = self._executable if self._executable is not None else self.executable()
         outs = exe(flat_inputs)
-        if self.traced.out_tree is pytree.LEAF:
-            return outs[0]
-        return pytree.unflatten(self.traced.out_tree, outs)
+        return outs[0] if self._build is None else self._build(outs)
 
 
 class Compiled:
@@ -245,6 +251,9 @@ class _BoundCompiled:
         return getattr(self._compiled, name)
 
 
+_MATCHERS_KEPT = 8
+
+
 def _array_key(args: tuple) -> tuple | None:
     """(dtype, shape) of each argument when all are plain ndarrays, else None."""
     key = []
@@ -276,6 +285,8 @@ class CompiledFunction:
         # The common call (plain ndarrays, no keywords, nothing static) skips the
         # pytree walk: (dtype, shape) per argument is the whole signature.
         self._fast: dict[tuple, Lowered] = {}
+        # pytree calls: the matchers of recently used signatures, newest first
+        self._matchers: list[tuple[Matcher, Lowered]] = []
         self._bound: dict[int, tuple[weakref.ref, CompiledFunction]] = {}
 
     def __get__(self, obj: Any, objtype: Any = None) -> Any:
@@ -305,7 +316,12 @@ class CompiledFunction:
             lowered = self._fast.get(fast_key)
             if lowered is not None:
                 return lowered.run(args)
-        elif tracing_now or _has_proxy((args, kwargs)):
+        if not (kwargs or self._plan.static_nums or tracing_now):
+            for match, lowered in self._matchers:
+                flat = match(args)
+                if flat is not None:
+                    return lowered.run(flat)
+        if fast_key is None and (tracing_now or _has_proxy((args, kwargs))):
             # inside a trace: inline, also when only a closure holds traced values
             return self.fn(*args, **kwargs)
         tree, static, nums = self._plan.split(args, kwargs)
@@ -313,7 +329,13 @@ class CompiledFunction:
         lowered, arrays = self._lookup(tree, leaves, treedef, static, nums, args, kwargs)
         if fast_key is not None:
             self._fast[fast_key] = lowered
+        elif lowered.matcher is not None and not kwargs:
+            self._remember(lowered)
         return lowered.run(arrays)
+
+    def _remember(self, lowered: Lowered) -> None:
+        entries = [e for e in self._matchers if e[1] is not lowered]
+        self._matchers = [(lowered.matcher, lowered)] + entries[:_MATCHERS_KEPT - 1]
 
     def _lookup(self, tree, leaves, treedef, static, nums, args, kwargs) -> tuple[Lowered, list]:
         specs, arrays = [], []
@@ -353,6 +375,7 @@ class CompiledFunction:
     def clear_cache(self) -> None:
         self._cache.clear()
         self._fast.clear()
+        self._matchers.clear()
 
     @property
     def cache_size(self) -> int:

@@ -106,6 +106,34 @@ def _build(td: TreeDef, it: Any) -> Any:
     return dict(zip(td.data, children))
 
 
+def builder(treedef: TreeDef) -> Callable[[Any], Any]:
+    """`unflatten(treedef, leaves)` as one generated expression, for results rebuilt on
+    every call of a compiled function (no iterator, no recursion)."""
+    ns: dict[str, Any] = {}
+    counter = iter(range(treedef.num_leaves))
+
+    def expr(td: TreeDef) -> str:
+        if td.kind == "leaf":
+            return f"o[{next(counter)}]"
+        if td.kind == "none":
+            return "None"
+        parts = [expr(c) for c in td.children]
+        if td.kind == "tuple":
+            return "(" + "".join(p + ", " for p in parts) + ")"
+        if td.kind == "list":
+            return "[" + ", ".join(parts) + "]"
+        name = f"C{len(ns)}"
+        if td.kind == "namedtuple":
+            ns[name] = td.data
+            return f"{name}(" + ", ".join(parts) + ")"
+        ns[name] = td.data
+        return "{" + ", ".join(f"{name}[{i}]: {p}" for i, p in enumerate(parts)) + "}"
+
+    source = f"def build(o):\n    return {expr(treedef)}\n"
+    exec(compile(source, "<tracer pytree>", "exec"), ns)
+    return ns["build"]
+
+
 def tree_map(fn: Callable[..., Any], tree: Any, *rest: Any) -> Any:
     leaves, td = flatten(tree)
     others = [flatten(r)[0] for r in rest]

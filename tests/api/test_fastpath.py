@@ -1,0 +1,107 @@
+"""The generated signature matchers and result builders behind pytree calls."""
+from __future__ import annotations
+
+from collections import OrderedDict, namedtuple
+
+import numpy as np
+import pytest
+
+import tracer as tr
+from tracer.api.fastpath import make_matcher
+from tracer.trace import leaf_spec, pytree
+
+Pair = namedtuple("Pair", "a b")
+rng = np.random.default_rng(0)
+
+
+def _arr(*shape, dtype="float64"):
+    return rng.standard_normal(shape).astype(dtype)
+
+
+def _matcher_for(args):
+    leaves, td = pytree.flatten(args)
+    return make_matcher(td, [leaf_spec(x, "x")[0] for x in leaves]), leaves
+
+
+TREES = [
+    (_arr(3),),
+    ([(_arr(2, 3), _arr(3)), (_arr(3, 1), _arr(1))], _arr(4, 2)),
+    ({"W": _arr(2, 2), "b": _arr(2), "nested": {"z": [_arr(0)]}},),
+    (Pair(_arr(2), _arr(2, dtype="float32")), None, [None, _arr(1)]),
+    ((), [], {}, _arr(5, dtype="int64")),
+]
+
+
+@pytest.mark.parametrize("args", TREES)
+def test_matcher_returns_the_leaves_of_its_own_signature(args):
+    match, leaves = _matcher_for(args)
+    got = match(args)
+    assert got is not None and len(got) == len(leaves)
+    assert all(g is want for g, want in zip(got, leaves))
+
+
+@pytest.mark.parametrize("args, other", [
+    (({"W": _arr(2), "b": _arr(2)},), ({"W": _arr(2), "c": _arr(2)},)),       # other keys
+    (({"W": _arr(2)},), (OrderedDict(W=_arr(2)),)),                          # dict subclass
+    (([_arr(2)],), ((_arr(2),),)),                                           # list vs tuple
+    (([_arr(2)],), ([_arr(2), _arr(2)],)),                                   # length
+    ((Pair(_arr(2), _arr(2)),), ((_arr(2), _arr(2)),)),                      # namedtuple
+    ((None,), (_arr(2),)),
+    ((_arr(2),), (None,)),
+    ((_arr(2),), (_arr(3),)),                                                # shape
+    ((_arr(2),), (_arr(2, dtype="float32"),)),                               # dtype
+    ((_arr(2),), (2.0,)),                                                    # scalar leaf
+    ((_arr(2),), (_arr(2), _arr(2))),                                        # arity
+    ((_arr(2),), ([1.0, 2.0],)),                                             # list leaf
+])
+def test_matcher_refuses_every_other_signature(args, other):
+    match, _ = _matcher_for(args)
+    assert match(other) is None
+
+
+def test_no_matcher_for_python_scalar_leaves():
+    assert _matcher_for((_arr(2), 3.0))[0] is None
+
+
+@pytest.mark.parametrize("tree", [
+    _arr(2), (_arr(1),), [_arr(1), (_arr(2), None)], {"b": _arr(1), "a": [_arr(2)]},
+    Pair(_arr(1), {"k": _arr(2)}), (), {"x": None},
+])
+def test_builder_agrees_with_unflatten(tree):
+    leaves, td = pytree.flatten(tree)
+    built = pytree.builder(td)(leaves)
+    want = pytree.unflatten(td, leaves)
+    assert type(built) is type(want)
+    assert pytree.flatten(built)[1] == td
+    assert all(a is b for a, b in zip(pytree.flatten(built)[0], leaves))
+
+
+def test_pytree_calls_switch_signatures_and_retrace_only_for_new_ones():
+    traces = []
+
+    @tr.compile
+    def step(params, x):
+        traces.append(1)
+        return {k: v * x.sum() for k, v in params.items()}, [x + 1]
+
+    p1 = {"W": _arr(3, 2), "b": _arr(2)}
+    p2 = {"W": _arr(4, 2), "b": _arr(2)}
+    x = _arr(5)
+    for params in (p1, p2, p1, p2, {"W": _arr(3, 2), "c": _arr(2)}):
+        out, (y,) = step(params, x)
+        assert sorted(out) == sorted(params)
+        for k in params:
+            np.testing.assert_allclose(out[k], params[k] * x.sum())
+        np.testing.assert_allclose(y, x + 1)
+    assert len(traces) == 3
+    with pytest.raises(TypeError, match=r"params\['W'\]"):
+        step({"W": "nope", "b": _arr(2)}, x)
+
+
+def test_pytree_call_with_traced_leaf_inlines_inside_another_trace():
+    inner = tr.compile(lambda p, x: p["a"] * x)
+    p, x = {"a": _arr(3)}, _arr(3)
+    inner(p, x)                                       # registers a matcher
+    outer = tr.compile(lambda p, x: inner(p, x) + 1)
+    np.testing.assert_allclose(outer(p, x), p["a"] * x + 1)
+    np.testing.assert_allclose(tr.grad(lambda p, x: inner(p, x).sum())(p, x)["a"], x)
