@@ -88,6 +88,8 @@ CASES += [
     Case(Op.MOD, [uniform(0.1, 0.9, *S), uniform(1.5, 2, *S)]),
     Case(Op.SELECT, [bools(*S), normal(*S), normal(*S)]),
     Case(Op.CAST, [normal(*S)], {"dtype": np.dtype(F64)}, name="f64"),
+    Case(Op.IFELSE, [fixed(np.True_), normal(*S), normal(*S)], name="then"),
+    Case(Op.IFELSE, [fixed(np.False_), normal(*S), normal(*S)], name="else"),
     Case(Op.REDUCE_SUM, [normal(*S)], {"axes": (1,)}),
     Case(Op.REDUCE_SUM, [normal(2, 3, 4)], {"axes": (0, 2)}, name="two"),
     Case(Op.REDUCE_PROD, [normal(*S)], {"axes": (1,)}),

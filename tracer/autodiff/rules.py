@@ -220,3 +220,22 @@ JVP_RULES.update({Op.GATHER: _gather_jvp, Op.SCATTER_ADD: _scatter_add_jvp,
                   Op.DOT_GENERAL: _dot_jvp})
 VJP_RULES.update({Op.GATHER: _gather_vjp, Op.SCATTER_ADD: _scatter_add_vjp,
                   Op.DOT_GENERAL: _dot_vjp})
+
+
+# -- control ----------------------------------------------------------------------
+def _ifelse_jvp(node, ts):
+    """The tangent takes the same branch; a zero branch tangent becomes zeros."""
+    cond, then, other = node.inputs
+    return prims.bind(Op.IFELSE, [cond, materialize(ts[1], then), materialize(ts[2], other)])
+
+
+def _ifelse_vjp(node, ct):
+    """The taken branch gets the cotangent, the other zeros; cond gets none."""
+    cond, then, other = node.inputs
+    zeros = b.zeros_like(ct)
+    return [None, prims.bind(Op.IFELSE, [cond, ct, zeros]),
+            prims.bind(Op.IFELSE, [cond, zeros, ct])]
+
+
+JVP_RULES[Op.IFELSE] = _ifelse_jvp
+VJP_RULES[Op.IFELSE] = _ifelse_vjp

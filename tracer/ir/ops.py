@@ -111,6 +111,8 @@ class Op(enum.Enum):
     SCATTER_ADD = "scatter_add"
     # contraction
     DOT_GENERAL = "dot_general"
+    # control: lazy choice between two whole values on a scalar bool
+    IFELSE = "ifelse"
 
     def __repr__(self) -> str:
         return f"Op.{self.name}"
@@ -332,6 +334,15 @@ def _dot_general(op, ins, attrs) -> TensorType:
     return TensorType(lhs.dtype, tuple(batch + lfree + rfree))
 
 
+def _ifelse(op, ins, attrs) -> TensorType:
+    """then if the bool scalar cond else else; backends compute only the taken branch."""
+    cond, a, b = ins
+    t = _same_types(op, [a, b])
+    if cond.dtype != BOOL or cond.shape != ():
+        raise _fail(op, f"condition must be a bool scalar, got {cond}")
+    return t
+
+
 def _leaf(op, ins, attrs) -> TensorType:
     raise _fail(op, "leaves carry their own type")
 
@@ -349,7 +360,7 @@ def _rule(op: Op) -> TypeRule:
         U.CUMSUM: _cumulative, U.CUMPROD: _cumulative,
         U.RESHAPE: _reshape, U.TRANSPOSE: _transpose, U.BROADCAST_TO: _broadcast_to,
         U.SLICE: _slice, U.CONCATENATE: _concatenate, U.GATHER: _gather,
-        U.SCATTER_ADD: _scatter_add, U.DOT_GENERAL: _dot_general,
+        U.SCATTER_ADD: _scatter_add, U.DOT_GENERAL: _dot_general, U.IFELSE: _ifelse,
         U.PARAM: _leaf, U.CONST: _leaf,
     }[op]
 
@@ -362,7 +373,7 @@ def _arity(op: Op) -> int | None:
         return 1
     if op in BINARY or op is U.DOT_GENERAL:
         return 2
-    if op is U.SELECT:
+    if op is U.SELECT or op is U.IFELSE:
         return 3
     if op in LEAF:
         return 0

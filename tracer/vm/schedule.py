@@ -7,26 +7,31 @@ schedule only knows how each step's value relates to memory:
 - "leaf": a graph input or constant, owned by the caller: never freed;
 - "view": aliases its first input's memory (transpose, broadcast, slice);
 - "maybe_view": aliases its input when it can, else owns a copy (reshape);
+- "alias": is one of its inputs after the first, chosen at run time (ifelse);
 - "compute": owns a fresh buffer (or writes straight into an output buffer).
 
-Steps run in order; a conditional step (lazy ifelse) can later hold its own
-sub-schedules and skip one, since every buffer is freed by the step after its
-last reader, never by a global pass at the end.
+Lazy ifelse (vm/branches.py) makes the steps a structured program: marker
+steps "if" (reads its cond), "else" and "end" enclose the steps only one branch
+needs. A buffer is freed after the last step that may read it on any path,
+lifted to the innermost block that holds its allocation and all its readers;
+a buffer allocated in an untaken branch is still null, and freeing null is a
+no-op, so one free serves both paths and the cleanup at the end stays simple.
 """
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
-from ..ir import Graph, Node
+from ..ir import Graph, Node, Op
+from .branches import MARKERS, Guard, free_points, guards, program
 
-KINDS = ("leaf", "view", "maybe_view", "compute")
+KINDS = ("leaf", "view", "maybe_view", "alias", "compute")
 
 
 @dataclass
 class Step:
-    node: Node
-    kind: str
+    node: Node                            # for a marker step: the branch's cond
+    kind: str                             # one of KINDS or MARKERS
     reads: tuple[Node, ...]
     frees: list[Node] = field(default_factory=list)
 
@@ -40,12 +45,11 @@ class Schedule:
     final_frees: list[Node]               # buffers still alive after the copies
 
 
-def build_schedule(graph: Graph, kind: Callable[[Node], str],
-                   reads: Callable[[Node], Sequence[Node]],
-                   materialized: Sequence[Node]) -> Schedule:
-    """Order `materialized` (a topological subset of graph.nodes()) into steps.
+def _slots(graph: Graph, kind: Callable[[Node], str], guard: dict[Node, Guard]):
+    """Output slots written in place, and those filled by a copy at the end.
 
-    `kind(node)` is one of KINDS; `reads(node)` the values its step reads.
+    A branch value that only its ifelse output reads is written straight into
+    that output's slot; the final copy then sees the same pointer and skips.
     """
     direct: dict[Node, int] = {}
     copies: list[tuple[int, Node]] = []
@@ -54,31 +58,63 @@ def build_schedule(graph: Graph, kind: Callable[[Node], str],
             direct[out] = slot
         else:
             copies.append((slot, out))
+    outputs = set(graph.outputs)
+    for slot, out in copies:
+        if out.op is not Op.IFELSE or guard.get(out) != ():
+            continue
+        for side, value in ((True, out.inputs[1]), (False, out.inputs[2])):
+            mine = guard.get(value) == ((out.inputs[0], side),)
+            if mine and kind(value) == "compute" and value not in direct and value not in outputs:
+                direct[value] = slot
+    return direct, copies
+
+
+def build_schedule(graph: Graph, kind: Callable[[Node], str],
+                   reads: Callable[[Node], Sequence[Node]],
+                   materialized: Sequence[Node]) -> Schedule:
+    """Order `materialized` (a topological subset of graph.nodes()) into steps.
+
+    `kind(node)` is one of KINDS; `reads(node)` the values its step reads.
+    """
+    guard = guards(graph.nodes(), graph.outputs)
+    direct, copies = _slots(graph, kind, guard)
+    entries = program(materialized, guard)
     roots: dict[Node, frozenset[Node]] = {}
     steps = []
-    for node in materialized:
+    for entry in entries:
+        node = entry.node
+        if entry.kind in MARKERS:
+            steps.append(Step(node, entry.kind, (node,) if entry.kind == "if" else ()))
+            continue
         k = kind(node)
         if k not in KINDS:
             raise ValueError(f"step kind {k!r} of {node!r} is not one of {KINDS}")
-        mine = frozenset() if k == "leaf" or node in direct else frozenset({node})
-        if k in ("view", "maybe_view"):
-            mine = mine | roots[node.inputs[0]]
-        if k == "view":
-            mine = roots[node.inputs[0]]
-        roots[node] = mine
+        roots[node] = _roots(node, k, roots, direct)
         steps.append(Step(node, k, tuple(reads(node))))
     owned = [s.node for s in steps
              if (s.kind == "compute" and s.node not in direct) or s.kind == "maybe_view"]
-    last: dict[Node, int] = {}
+    touches: dict[Node, list[int]] = {root: [] for root in owned}
+    index = {s.node: i for i, s in enumerate(steps) if s.kind not in MARKERS}
     for i, step in enumerate(steps):
         for value in step.reads:
             for root in roots[value]:
-                last[root] = i
+                touches[root].append(i)
     alive_at_end = {r for _, out in copies for r in roots[out]}
-    final = []
-    for root in owned:
-        if root in alive_at_end or root not in last:
-            final.append(root)
-        else:
-            steps[last[root]].frees.append(root)
+    final = [r for r in owned if r in alive_at_end or not touches[r]]
+    read = {r: [index[r]] + where for r, where in touches.items() if r not in final}
+    for root, i in free_points(entries, read).items():
+        steps[i].frees.append(root)
     return Schedule(steps, direct, copies, owned, final)
+
+
+def _roots(node: Node, k: str, roots: dict[Node, frozenset[Node]],
+           direct: dict[Node, int]) -> frozenset[Node]:
+    """The owned buffers whose memory `node`'s value may live in."""
+    if k == "view":
+        return roots[node.inputs[0]]
+    if k == "alias":
+        return roots[node.inputs[1]] | roots[node.inputs[2]]
+    mine = frozenset() if k == "leaf" or node in direct else frozenset({node})
+    if k == "maybe_view":
+        mine = mine | roots[node.inputs[0]]
+    return mine

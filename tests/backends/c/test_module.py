@@ -19,7 +19,8 @@ from .support import check, graph, params
 # Ops with their own kernel (not an elementwise expression) or bound by the VM.
 KERNEL_OPS = {Op.REDUCE_SUM, Op.REDUCE_PROD, Op.REDUCE_MAX, Op.REDUCE_MIN, Op.ARGMAX,
               Op.ARGMIN, Op.CUMSUM, Op.CUMPROD, Op.RESHAPE, Op.TRANSPOSE, Op.BROADCAST_TO,
-              Op.SLICE, Op.CONCATENATE, Op.GATHER, Op.SCATTER_ADD, Op.DOT_GENERAL}
+              Op.SLICE, Op.CONCATENATE, Op.GATHER, Op.SCATTER_ADD, Op.DOT_GENERAL,
+              Op.IFELSE}
 UNSUPPORTED: set[Op] = set()
 
 

@@ -15,7 +15,7 @@ import numpy as np
 
 from ...ir import Graph, Node, Op
 from ...ir.ops import ELEMENTWISE, REDUCTION
-from ...vm.schedule import Schedule, build_schedule
+from ...vm.schedule import MARKERS, Schedule, build_schedule
 from . import kernels_c
 from .cnames import ctype
 from .fusion import FusedLoop, fuse
@@ -51,6 +51,8 @@ def _kind(node: Node) -> str:
         return "view"
     if node.op is Op.RESHAPE:
         return "maybe_view"
+    if node.op is Op.IFELSE:
+        return "alias"
     return "compute"
 
 
@@ -66,7 +68,8 @@ class ModuleRenderer:
         inlined = {m for loop in self.loops.values() for m in loop.members if m is not loop.root}
         order = [n for n in graph.nodes() if n not in inlined]
         self.schedule: Schedule = build_schedule(graph, _kind, self._reads, order)
-        self.local = {step.node: k for k, step in enumerate(self.schedule.steps)}
+        self.local = {step.node: k for k, step in enumerate(self.schedule.steps)
+                      if step.kind not in MARKERS}
         self.consts: list[np.ndarray] = []
         self.decls: list[str] = []
         self.code: list[str] = []
@@ -84,11 +87,20 @@ class ModuleRenderer:
         for p in self.graph.inputs:
             offsets[p] = st_offset
             st_offset += p.ndim
+        depth = 0
         for step in self.schedule.steps:
-            self._declare(step.node)
-            self._emit_step(step.node, params, offsets)
+            start = len(self.code)
+            depth -= step.kind in ("else", "end")
+            if step.kind in MARKERS:
+                self._emit_marker(step)
+            else:
+                self._declare(step.node)
+                self._emit_step(step.node, params, offsets)
             for dead in step.frees:
                 self.code.append(f"    free(b{self.local[dead]}); b{self.local[dead]} = 0;")
+            if depth:
+                self.code[start:] = [_indent(text, depth) for text in self.code[start:]]
+            depth += step.kind in ("if", "else")
         self._emit_copies()
         n_in, n_out = len(self.graph.inputs), len(self.graph.outputs)
         args = "".join(f", void *in{i}" for i in range(n_in)) + \
@@ -141,9 +153,16 @@ class ModuleRenderer:
             self.code.append(f"    {v} = ({t} *)(intptr_t)S[{ptr}]; tr_contig({node.ndim}, {v}_n, {v}_s);")
         elif op in _VIEWS or op is Op.RESHAPE:
             self._emit_view(node)
+        elif op is Op.IFELSE:
+            self.code.append(_choose(v, [self.v(i) for i in node.inputs], node.ndim))
         else:
             self._alloc(node)
             self.code.append(self._kernel_call(node))
+
+    def _emit_marker(self, step) -> None:
+        """Open, switch or close a lazy branch (vm/branches.py)."""
+        text = {"if": f"if ({self.v(step.node)}[0]) {{", "else": "} else {", "end": "}"}
+        self.code.append("    " + text[step.kind])
 
     def _emit_view(self, node: Node) -> None:
         v, t = self.v(node), ctype(node.dtype)
@@ -257,11 +276,29 @@ class ModuleRenderer:
     def _emit_copies(self) -> None:
         for slot, node in self.schedule.copies:
             u = self.v(node)
-            self.code.append(f"    tr_contig({node.ndim}, {u}_n, cs);\n"
-                             f"    tr_copy({node.ndim}, {u}_n, (char *)out{slot}, cs, (const char *){u}, "
-                             f"{u}_s, {node.dtype.itemsize});")
+            copy = (f"    tr_contig({node.ndim}, {u}_n, cs);\n"
+                    f"    tr_copy({node.ndim}, {u}_n, (char *)out{slot}, cs, (const char *){u}, "
+                    f"{u}_s, {node.dtype.itemsize});")
+            if node.op is Op.IFELSE:   # the taken branch may have written the slot itself
+                copy = f"    if ((void *){u} != out{slot}) {{\n{_indent(copy, 1)}\n    }}"
+            self.code.append(copy)
         for dead in self.schedule.final_frees:
             self.code.append(f"    free(b{self.local[dead]}); b{self.local[dead]} = 0;")
+
+
+def _indent(text: str, depth: int) -> str:
+    pad = "    " * depth
+    return "\n".join(pad + line for line in text.split("\n"))
+
+
+def _choose(v: str, ins: list[str], ndim: int) -> str:
+    """An ifelse result aliases the taken branch's value: pointer and strides."""
+    c, a, b = ins
+    sides = []
+    for u in (a, b):
+        strides = "".join(f" {v}_s[{d}] = {u}_s[{d}];" for d in range(ndim))
+        sides.append(f"{{ {v} = {u};{strides} }}")
+    return f"    if ({c}[0]) {sides[0]}\n    else {sides[1]}"
 
 
 def render(graph: Graph) -> Rendered:

@@ -101,6 +101,8 @@ IMPLS.update({
     Op.GATHER: _gather,
     Op.SCATTER_ADD: _scatter_add,
     Op.DOT_GENERAL: _dot_general,
+    # eager meaning; the executor's plan computes only the taken branch
+    Op.IFELSE: lambda attrs, cond, then, other: then if cond else other,
 })
 
 # Leaves are bound by the executor, not computed.
