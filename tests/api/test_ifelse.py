@@ -45,6 +45,14 @@ def test_numeric_condition_follows_numpy_truthiness(backend, n):
                         backend=backend)
 
 
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_python_bool_argument_is_a_traced_condition(backend):
+    f = tr.compile(lambda c, x: tr.ifelse(c, x + 1, x * 5), backend=backend)
+    x = np.arange(3.0)
+    assert_same(f(True, x), x + 1)
+    assert_same(f(False, x), x * 5)
+
+
 def nested(x, k):
     inner = tr.ifelse(k > 1, x * 3.0, np.sin(x))
     return tr.ifelse(k > 0, (inner, x.sum()), (x - 1.0, x.max()))
@@ -136,8 +144,9 @@ def test_grad_jvp_hvp_match_the_where_formulation(rng, sign):
     dx, dw = rng.standard_normal((2, 3)), rng.standard_normal((3, 3))
     for argnums in (0, 1, (0, 1)):
         got, want = tr.grad(smooth, argnums)(x, w), tr.grad(smooth_where, argnums)(x, w)
-        for g, h in zip(np.atleast_1d(got) if argnums != (0, 1) else got,
-                        np.atleast_1d(want) if argnums != (0, 1) else want):
+        if argnums != (0, 1):
+            got, want = (got,), (want,)
+        for g, h in zip(got, want, strict=True):
             np.testing.assert_allclose(g, h, rtol=1e-12, atol=1e-12)
     got = tr.jvp(smooth, (x, w), (dx, dw))
     want = tr.jvp(smooth_where, (x, w), (dx, dw))
