@@ -8,6 +8,8 @@ import pytest
 import tracer as tr
 from tests.helpers import assert_same, check_against_numpy
 from tracer.ir import Op
+from tracer.trace import prims
+from tracer.trace.proxy import wrap
 
 BACKENDS = ["python", "c"]
 
@@ -33,6 +35,10 @@ def test_concrete_condition_returns_the_chosen_value_itself():
 def test_concrete_condition_inside_a_trace_builds_no_ifelse():
     f = tr.compile(lambda x: tr.ifelse(True, x + 1, x @ x), backend="python")
     assert "ifelse" not in f.lower(np.ones((2, 2))).ops()
+    known = lambda: wrap(prims.const(np.False_))  # noqa: E731  (a traced constant)
+    g = tr.compile(lambda x: tr.ifelse(known(), x @ x, x + 1), backend="python")
+    ops = g.lower(np.ones((2, 2))).ops()
+    assert "ifelse" not in ops and "dot_general" not in ops, ops
 
 
 @pytest.mark.parametrize("backend", BACKENDS)

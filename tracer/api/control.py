@@ -15,7 +15,7 @@ import numpy as np
 
 from ..ir import Op
 from ..trace import Proxy, prims, pytree
-from ..trace.proxy import operand, wrap
+from ..trace.proxy import concrete_value, operand, wrap
 
 
 def _describe(x: Any) -> str:
@@ -33,10 +33,10 @@ def ifelse(cond: Any, then_value: Any, else_value: Any) -> Any:
     """`then_value` if the scalar `cond` is true, else `else_value` (pytrees allowed).
 
     Under a trace with a traced `cond`, only the taken branch's work runs."""
-    if not isinstance(cond, Proxy):
-        c = np.asarray(cond)
-        _scalar_cond(c.shape)
-        return then_value if bool(c) else else_value
+    known = concrete_value(cond.node) if isinstance(cond, Proxy) else np.asarray(cond)
+    if known is not None:          # a constant condition chooses now: no node
+        _scalar_cond(known.shape)
+        return then_value if bool(known) else else_value
     _scalar_cond(cond.shape)
     then_leaves, then_tree = pytree.flatten(then_value)
     else_leaves, else_tree = pytree.flatten(else_value)
