@@ -59,10 +59,6 @@ def guards(nodes: Sequence[Node], outputs: Iterable[Node]) -> dict[Node, Guard]:
     return asked
 
 
-def has_ifelse(nodes: Iterable[Node]) -> bool:
-    return any(n.op is Op.IFELSE for n in nodes)
-
-
 def program(order: Sequence[Node], guard: dict[Node, Guard]) -> list[Entry]:
     """The nodes of `order` (topological) as entries, branch blocks nested and lazy."""
     out: list[Entry] = []
