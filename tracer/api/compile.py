@@ -18,6 +18,8 @@ from typing import Any, Callable, Hashable, Sequence
 import numpy as np
 
 from ..backends import compile_for
+from ..graph_opt import enabled as optimizer_enabled
+from ..graph_opt import optimize
 from ..ir import Graph
 from ..trace import LeafSpec, Proxy, check_static, current_trace, leaf_spec, pytree, trace_function
 from ..trace.tracing import TracedFunction
@@ -147,6 +149,7 @@ class Lowered:
         self._paths = paths
         self._plan = plan
         self._executable: Any = None
+        self._graph = optimize(traced.graph) if optimizer_enabled() else traced.graph
         # Python ints the trace assumed fit a narrower loop dtype: (argument index, dtype)
         self._int_bounds = [(traced.graph.inputs.index(param), dtype)
                             for param, dtype in traced.trace.int_bounds]
@@ -160,7 +163,7 @@ class Lowered:
 
     @property
     def graph(self) -> Graph:
-        return self.traced.graph
+        return self._graph
 
     def as_text(self) -> str:
         return self.graph.as_text()

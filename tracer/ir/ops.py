@@ -111,6 +111,8 @@ class Op(enum.Enum):
     SCATTER_ADD = "scatter_add"
     # contraction
     DOT_GENERAL = "dot_general"
+    # built only by the optimizer (graph_opt/), after differentiation
+    GEMM_ACC = "gemm_acc"
     # control: lazy choice between two whole values on a scalar bool
     IFELSE = "ifelse"
 
@@ -154,6 +156,8 @@ INDEX_REDUCTION = frozenset({U.ARGMAX, U.ARGMIN})
 CUMULATIVE = frozenset({U.CUMSUM, U.CUMPROD})
 LAYOUT = frozenset({U.RESHAPE, U.TRANSPOSE, U.BROADCAST_TO, U.SLICE})
 LEAF = frozenset({U.PARAM, U.CONST})
+# Ops only the optimizer builds, after autodiff has run: no derivative rules.
+POST_AUTODIFF = frozenset({U.GEMM_ACC})
 # Ops whose output does not depend smoothly on any input: derivative is zero.
 NON_DIFFERENTIABLE = COMPARISON | PREDICATE | LOGICAL | BITWISE | INDEX_REDUCTION | {
     U.SIGN, U.FLOOR, U.CEIL, U.TRUNC, U.RINT, U.FLOORDIV,
@@ -343,6 +347,15 @@ def _ifelse(op, ins, attrs) -> TensorType:
     return t
 
 
+def _gemm_acc(op, ins, attrs) -> TensorType:
+    """c + alpha * dot_general(a, b): a BLAS gemm accumulating into (a copy of) c."""
+    c, alpha, a, b = ins
+    dot = _dot_general(op, [a, b], attrs)
+    if dot != c or alpha != TensorType(c.dtype, ()):
+        raise _fail(op, f"needs c {dot} and a 0-d alpha of its dtype, got {c} and {alpha}")
+    return c
+
+
 def _leaf(op, ins, attrs) -> TensorType:
     raise _fail(op, "leaves carry their own type")
 
@@ -361,6 +374,7 @@ def _rule(op: Op) -> TypeRule:
         U.RESHAPE: _reshape, U.TRANSPOSE: _transpose, U.BROADCAST_TO: _broadcast_to,
         U.SLICE: _slice, U.CONCATENATE: _concatenate, U.GATHER: _gather,
         U.SCATTER_ADD: _scatter_add, U.DOT_GENERAL: _dot_general, U.IFELSE: _ifelse,
+        U.GEMM_ACC: _gemm_acc,
         U.PARAM: _leaf, U.CONST: _leaf,
     }[op]
 
@@ -375,6 +389,8 @@ def _arity(op: Op) -> int | None:
         return 2
     if op is U.SELECT or op is U.IFELSE:
         return 3
+    if op is U.GEMM_ACC:
+        return 4
     if op in LEAF:
         return 0
     return None

@@ -20,7 +20,7 @@ from .support import check, graph, params
 KERNEL_OPS = {Op.REDUCE_SUM, Op.REDUCE_PROD, Op.REDUCE_MAX, Op.REDUCE_MIN, Op.ARGMAX,
               Op.ARGMIN, Op.CUMSUM, Op.CUMPROD, Op.RESHAPE, Op.TRANSPOSE, Op.BROADCAST_TO,
               Op.SLICE, Op.CONCATENATE, Op.GATHER, Op.SCATTER_ADD, Op.DOT_GENERAL,
-              Op.IFELSE}
+              Op.IFELSE, Op.GEMM_ACC}
 UNSUPPORTED: set[Op] = set()
 
 

@@ -258,26 +258,29 @@ def scatter_kernel(dtype: np.dtype) -> tuple[str, str]:
 """
 
 
-def dot_kernel(dtype: np.dtype) -> tuple[str, str]:
-    """(name, C) of dot_general: BLAS gemm per batch for floats, a loop otherwise."""
+def _mac(dtype: np.dtype) -> str:
+    """C statement acc += a_ * b_ with numpy's semantics for dtype."""
     t = ctype(dtype)
-    name = f"dot_{tag(dtype)}"
-    if dtype.kind == "b":
-        mac = "acc |= (a_ & b_);"
-    elif dtype.kind == "f":
-        mac = "acc += a_ * b_;"
-    else:
-        u = "uint64_t" if dtype.itemsize == 8 else "uint32_t"
-        mac = f"acc = ({t})(({u})acc + ({u})a_ * ({u})b_);"
     if dtype == np.float16:      # numpy's half matmul: a float sum per element, rounded once
-        mac = "acc += (float)a_ * (float)b_;"
+        return "acc += (float)a_ * (float)b_;"
+    if dtype.kind == "b":
+        return "acc |= (a_ & b_);"
+    if dtype.kind == "f":
+        return "acc += a_ * b_;"
+    u = "uint64_t" if dtype.itemsize == 8 else "uint32_t"
+    return f"acc = ({t})(({u})acc + ({u})a_ * ({u})b_);"
+
+
+def _dot_body(dtype: np.dtype, accumulate: bool) -> str:
+    """The body shared by dot and gemm_acc: plan, BLAS when it applies, else a loop.
+    With `accumulate`, o already holds c and gets o + alpha * a @ b (BLAS beta = 1)."""
+    t = ctype(dtype)
     gemm = {"f64": "tr_dgemm", "f32": "tr_sgemm"}.get(tag(dtype))
-    blas = f"if (p.use_blas && {gemm}) {{ rc = tr_gemm_{tag(dtype)}(&p, a, b, o); tr_free_dot(&p); return rc; }}" \
+    ab = "alpha, 1" if accumulate else "1, 0"
+    blas = f"if (p.use_blas && {gemm}) {{ rc = tr_gemm_{tag(dtype)}(&p, a, b, o, {ab}); tr_free_dot(&p); return rc; }}" \
         if gemm else ""
-    return name, f"""static int {name}(int rl, const int64_t *ln, const {t} *a, const int64_t *as,
-                 int rr, const int64_t *rn, const {t} *b, const int64_t *bs,
-                 const int64_t *ax, {t} *o) {{
-    tr_dot_plan p;
+    store = f"row[j] = row[j] + alpha * ({t})acc;" if accumulate else "row[j] = acc;"
+    return f"""    tr_dot_plan p;
     int rc = tr_plan_dot(&p, rl, ln, as, rr, rn, bs, ax, {1 if gemm else 0});
     if (rc) return rc;
     {blas}
@@ -288,12 +291,57 @@ def dot_kernel(dtype: np.dtype) -> tuple[str, str]:
                 {accumulator(dtype)} acc = 0;
                 for (int64_t kk = 0; kk < p.K; kk++) {{
                     {t} a_ = a[p.abat[z] + p.moff[m] + p.akoff[kk]], b_ = b[p.bbat[z] + p.bkoff[kk] + p.noff[j]];
-                    {mac}
+                    {_mac(dtype)}
                 }}
-                row[j] = acc;
+                {store}
             }}
         }}
     tr_free_dot(&p);
     return TR_OK;
-}}
 """
+
+
+def dot_kernel(dtype: np.dtype) -> tuple[str, str]:
+    """(name, C) of dot_general: BLAS gemm per batch for floats, a loop otherwise."""
+    t = ctype(dtype)
+    name = f"dot_{tag(dtype)}"
+    return name, f"""static int {name}(int rl, const int64_t *ln, const {t} *a, const int64_t *as,
+                 int rr, const int64_t *rn, const {t} *b, const int64_t *bs,
+                 const int64_t *ax, {t} *o) {{
+{_dot_body(dtype, False)}}}
+"""
+
+
+def gemm_acc_kernel(dtype: np.dtype) -> tuple[str, str]:
+    """(name, C) of gemm_acc: o = copy of c (any strides), then o += alpha * a @ b."""
+    t = ctype(dtype)
+    name = f"gemm_acc_{tag(dtype)}"
+    return name, f"""static int {name}(int r, const int64_t *n, const {t} *c, const int64_t *cs,
+                 const {t} *alpha_, int rl, const int64_t *ln, const {t} *a, const int64_t *as,
+                 int rr, const int64_t *rn, const {t} *b, const int64_t *bs,
+                 const int64_t *ax, {t} *o) {{
+    int64_t os[64];
+    {t} alpha = *alpha_;
+    tr_contig(r, n, os);
+    tr_copy(r, n, (char *)o, os, (const char *)c, cs, sizeof({t}));
+{_dot_body(dtype, True)}}}
+"""
+
+
+def dot_axes(node) -> list[int]:
+    """The axis table of a dot plan: [nb, lb.., rb.., nc, lc.., rc.., nlf, lfree.., nrf, rfree..]."""
+    x, y = node.inputs[-2:]
+    (lc, rc), (lb, rb) = node.attrs["contract"], node.attrs["batch"]
+    lfree = [d for d in range(x.ndim) if d not in lc and d not in lb]
+    rfree = [d for d in range(y.ndim) if d not in rc and d not in rb]
+    return [len(lb), *lb, *rb, len(lc), *lc, *rc, len(lfree), *lfree, len(rfree), *rfree]
+
+
+def gemm_acc_call(renderer, node) -> str:
+    """The entry function's call of gemm_acc for `node` (renderer: render_module's)."""
+    c, alpha, x, y = node.inputs
+    ax = renderer.table.add(dot_axes(node))
+    name = renderer._kernel(gemm_acc_kernel(x.dtype))
+    v, (uc, ua, a, b) = renderer.v(node), [renderer.v(i) for i in node.inputs]
+    return (f"    rc = {name}({node.ndim}, {v}_n, {uc}, {uc}_s, {ua}, {x.ndim}, {a}_n, {a}, {a}_s, "
+            f"{y.ndim}, {b}_n, {b}, {b}_s, S + {ax}, {v});\n    if (rc) goto done;")

@@ -158,8 +158,9 @@ static int tr_layout(int64_t R, int64_t C, int64_t sr, int64_t sc, char *op, int
 """
 
 _GEMM = r"""
-/* C[M,N] (row-major) = A[M,K] B[K,N] is, in Fortran's column-major terms, C^T = B^T A^T. */
-static int tr_gemm_TAG(tr_dot_plan *p, const @T@ *a, const @T@ *b, @T@ *o) {
+/* C[M,N] (row-major) = alpha A[M,K] B[K,N] + beta C is, in Fortran's column-major terms,
+   C^T = alpha B^T A^T + beta C^T. beta is 0 (C is write-only) or 1 (accumulate into C). */
+static int tr_gemm_TAG(tr_dot_plan *p, const @T@ *a, const @T@ *b, @T@ *o, @T@ alpha, @T@ beta) {
     int64_t M = p->M, N = p->N, K = p->K;
     @T@ *pa = 0, *pb = 0;
     int64_t sAm = p->sAm, sAk = p->sAk, sBk = p->sBk, sBn = p->sBn;
@@ -178,7 +179,6 @@ static int tr_gemm_TAG(tr_dot_plan *p, const @T@ *a, const @T@ *b, @T@ *o) {
         tr_layout(N, K, sBn, sBk, &opx, &ldx);
     }
     int m_ = (int)N, n_ = (int)M, k_ = (int)K, ldc = (int)(N > 0 ? N : 1), inc = 1, vinc;
-    @T@ one = 1, zero = 0;
     /* a matrix-vector product: gemv reads the matrix once instead of packing it */
     int64_t vs = M == 1 ? (K > 1 ? sAk : 1) : (K > 1 ? sBk : 1);
     int gemv = (M == 1 || N == 1) && vs >= 1 && vs <= INT32_MAX;
@@ -190,12 +190,12 @@ static int tr_gemm_TAG(tr_dot_plan *p, const @T@ *a, const @T@ *b, @T@ *o) {
         if (pb) { for (int64_t k = 0; k < K; k++) for (int64_t j = 0; j < N; j++) pb[k * N + j] = B[p->bkoff[k] + p->noff[j]]; B = pb; }
         if (gemv && M == 1) {           /* C[n] = sum_k X[n, k] a[k] */
             char t = opx; int r = opx == 'N' ? m_ : k_, c = opx == 'N' ? k_ : m_;
-            GEMV(&t, &r, &c, &one, (@T@ *)B, &ldx, (@T@ *)A, &vinc, &zero, C, &inc);
+            GEMV(&t, &r, &c, &alpha, (@T@ *)B, &ldx, (@T@ *)A, &vinc, &beta, C, &inc);
         } else if (gemv) {              /* C[m] = sum_k A[m, k] b[k], A^T stored as Y */
             char t = opy == 'N' ? 'T' : 'N'; int r = opy == 'N' ? k_ : n_, c = opy == 'N' ? n_ : k_;
-            GEMV(&t, &r, &c, &one, (@T@ *)A, &ldy, (@T@ *)B, &vinc, &zero, C, &inc);
+            GEMV(&t, &r, &c, &alpha, (@T@ *)A, &ldy, (@T@ *)B, &vinc, &beta, C, &inc);
         } else {
-            GEMM(&opx, &opy, &m_, &n_, &k_, &one, (@T@ *)B, &ldx, (@T@ *)A, &ldy, &zero, C, &ldc);
+            GEMM(&opx, &opy, &m_, &n_, &k_, &alpha, (@T@ *)B, &ldx, (@T@ *)A, &ldy, &beta, C, &ldc);
         }
     }
     free(pa); free(pb);

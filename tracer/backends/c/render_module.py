@@ -228,6 +228,8 @@ class ModuleRenderer:
             return self._concatenate(node)
         if op in (Op.GATHER, Op.SCATTER_ADD):
             return self._indexing(node)
+        if op is Op.GEMM_ACC:
+            return kernels_c.gemm_acc_call(self, node)
         if op is Op.DOT_GENERAL:
             (lc, rc), (lb, rb) = node.attrs["contract"], node.attrs["batch"]
             y = node.inputs[1]

@@ -56,6 +56,12 @@ def _dot_general(attrs: Mapping[str, Any], lhs: np.ndarray, rhs: np.ndarray) -> 
     return np.matmul(a, b).reshape(batch + m + n)
 
 
+def _gemm_acc(attrs: Mapping[str, Any], c: np.ndarray, alpha: np.ndarray, lhs: np.ndarray,
+              rhs: np.ndarray) -> np.ndarray:
+    """c + alpha * dot_general(lhs, rhs), rounded as those two numpy operations."""
+    return c + alpha * _dot_general(attrs, lhs, rhs)
+
+
 _UNARY = {
     Op.NEG: np.negative, Op.ABS: np.absolute, Op.SIGN: np.sign, Op.EXP: np.exp,
     Op.EXP2: np.exp2, Op.EXPM1: np.expm1, Op.LOG: np.log, Op.LOG2: np.log2,
@@ -101,6 +107,7 @@ IMPLS.update({
     Op.GATHER: _gather,
     Op.SCATTER_ADD: _scatter_add,
     Op.DOT_GENERAL: _dot_general,
+    Op.GEMM_ACC: _gemm_acc,
     # eager meaning; the executor's plan computes only the taken branch
     Op.IFELSE: lambda attrs, cond, then, other: then if cond else other,
 })

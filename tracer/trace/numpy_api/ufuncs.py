@@ -16,7 +16,7 @@ from ...ir import Node, Op
 from .. import prims
 from ..context import current_trace, user_loc
 from ..errors import at_line
-from ..proxy import concrete_value, operand, wrap
+from ..proxy import operand, wrap
 from .common import broadcast_all
 
 U = Op
@@ -86,15 +86,6 @@ def _divmod(x: Node, y: Node) -> tuple[Node, Node]:
     return prims.bind(U.FLOORDIV, [x, y]), prims.bind(U.MOD, [x, y])
 
 
-def _power(x: Node, y: Node) -> Node:
-    """x ** y; a constant exponent of 2 is x * x, exactly (pow is correctly
-    rounded there) and as numpy's own `x ** 2` does, at a fraction of pow's cost."""
-    exponent = concrete_value(y)
-    if exponent is not None and exponent.size and np.all(exponent == 2):
-        return prims.bind(U.MUL, [x, x])
-    return prims.bind(U.POW, [x, y])
-
-
 def _scale(factor: float) -> Callable[[Node], Node]:
     return lambda x: prims.bind(U.MUL, [x, _k(x, factor)])
 
@@ -135,8 +126,6 @@ UFUNC_BUILDERS.update({
     np.logical_or: _logical(U.LOGICAL_OR),
     np.logical_xor: _logical(U.LOGICAL_XOR),
     np.heaviside: _heaviside,
-    np.power: _power,
-    np.float_power: _power,
     np.fmax: _nan_ignoring(U.FMAX, U.MAXIMUM),
     np.fmin: _nan_ignoring(U.FMIN, U.MINIMUM),
     np.modf: _modf,

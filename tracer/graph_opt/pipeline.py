@@ -1,0 +1,36 @@
+"""The optimizer: one ordered list of named passes, each run to a fixpoint.
+
+    canonicalize  drop no-ops, merge layout chains, lift broadcasts, fold constants
+    specialize    pow(x, 2) -> x*x; c ± alpha*dot(a, b) -> gemm_acc
+    cleanup       canonicalize again what specialize built (negated alphas)
+
+It runs after autodiff (gradients are ordinary graph nodes by then) and before
+a backend sees the graph; every pass takes a Graph and returns a Graph.
+"""
+from __future__ import annotations
+
+import os
+
+from ..ir import Graph
+from . import canonicalize, fold, specialize
+from .engine import Rule, run_pass
+
+CANONICALIZE: list[Rule] = canonicalize.RULES + fold.RULES
+
+PIPELINE: list[tuple[str, list[Rule]]] = [
+    ("canonicalize", CANONICALIZE),
+    ("specialize", specialize.RULES),
+    ("cleanup", CANONICALIZE),
+]
+
+
+def enabled() -> bool:
+    """TRACER_OPTIMIZE=0 turns the optimizer off (for differential tests and bisecting)."""
+    return os.environ.get("TRACER_OPTIMIZE", "1").strip() not in ("0", "false", "no", "off")
+
+
+def optimize(graph: Graph, passes: list[tuple[str, list[Rule]]] | None = None) -> Graph:
+    """`graph` with every pass of PIPELINE (or `passes`) applied in order."""
+    for _name, rules in PIPELINE if passes is None else passes:
+        graph = run_pass(graph, rules)
+    return graph
