@@ -71,6 +71,19 @@ def test_nested_ifelse(rng, backend, k):
 
 
 @pytest.mark.parametrize("backend", BACKENDS)
+def test_an_inner_ifelse_on_the_outer_condition(rng, backend):
+    """The inner else-branch can never run: its gather with a bad index raises nothing."""
+    def f(c, x, i):
+        inner = tr.ifelse(c, x * 2.0, x[i])
+        return tr.ifelse(c, inner + 1.0, x[i] - 1.0)
+    g = tr.compile(f, backend=backend)
+    x, bad = rng.standard_normal(4), np.array([9, 0, 1, 2])
+    assert_same(g(True, x, bad), x * 2.0 + 1.0)
+    ok = np.array([3, 0, 1, 2])
+    assert_same(g(False, x, ok), x[ok] - 1.0)
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
 @pytest.mark.parametrize("flag", [True, False])
 def test_empty_arrays_and_mixed_dtypes(backend, flag):
     def f(c, x, i):

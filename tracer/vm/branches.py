@@ -4,9 +4,13 @@ A node's *guard* is the path of (cond, taken) choices under which its value is
 needed: () means always; ((c, True),) only when c is true; nested ifelse
 lengthens the path. Walking from the outputs back, an IFELSE passes its own
 guard plus (cond, True) to its then-input and (cond, False) to its else-input;
-every other reader passes its own guard. A node's guard is the longest common
-prefix of what its readers ask, so a value the other branch or the rest of the
-graph also needs is computed outside the branch, once.
+every other reader passes its own guard (a cond already on the path is not
+repeated; a path asking one cond for both values never holds and asks nothing).
+A node's guard is the longest common prefix of what its readers ask, so a
+value the other branch or the rest of the graph also needs is computed outside
+the branch, once. That is exact for one cond, at any nesting; a value that two
+different conds each need in one of their branches is computed outside both
+(conservative: a guard is one path, not a disjunction of paths).
 
 `program` then lays the nodes out as a flat list of entries with `if`/`else`/
 `end` markers: a branch block is emitted right before the first IFELSE (in
@@ -52,11 +56,23 @@ def guards(nodes: Sequence[Node], outputs: Iterable[Node]) -> dict[Node, Guard]:
             continue
         for i, inp in enumerate(node.inputs):
             want = mine
-            if node.op is Op.IFELSE and i > 0:
+            if node.op is Op.IFELSE and i > 0 and (node.inputs[0], i == 1) not in mine:
                 want = mine + ((node.inputs[0], i == 1),)
             have = asked.get(inp)
-            asked[inp] = want if have is None else _common(have, want)
+            asked[inp] = want if have is None else _join(have, want)
     return asked
+
+
+def _possible(g: Guard) -> bool:
+    """False when the path asks one cond for both values (an inner ifelse on an outer cond)."""
+    return len({c for c, _ in g}) == len(g)
+
+
+def _join(a: Guard, b: Guard) -> Guard:
+    """Needed under a or under b: the common prefix; a path that can never hold asks nothing."""
+    if _possible(a) != _possible(b):
+        return a if _possible(a) else b
+    return _common(a, b)
 
 
 def program(order: Sequence[Node], guard: dict[Node, Guard]) -> list[Entry]:

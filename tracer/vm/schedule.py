@@ -112,8 +112,9 @@ def _roots(node: Node, k: str, roots: dict[Node, frozenset[Node]],
     """The owned buffers whose memory `node`'s value may live in."""
     if k == "view":
         return roots[node.inputs[0]]
-    if k == "alias":
-        return roots[node.inputs[1]] | roots[node.inputs[2]]
+    if k == "alias":   # an input not yet scheduled is one this path can never take
+        none: frozenset[Node] = frozenset()
+        return roots.get(node.inputs[1], none) | roots.get(node.inputs[2], none)
     mine = frozenset() if k == "leaf" or node in direct else frozenset({node})
     if k == "maybe_view":
         mine = mine | roots[node.inputs[0]]

@@ -99,7 +99,8 @@ def _with_ifelse(seed: int):
         if same and rng.random() < 0.6:
             b = same[rng.integers(len(same))]
             choice = ifelse(c, a, b)
-            outs.append(ifelse(d, choice, a) if rng.random() < 0.4 else choice)
+            outer = d if rng.random() < 0.5 else c      # nesting on the same cond too
+            outs.append(ifelse(outer, choice, b) if rng.random() < 0.4 else choice)
         elif rng.random() < 0.3:
             outs.append(a)
     if not outs:
@@ -107,7 +108,7 @@ def _with_ifelse(seed: int):
     return Graph((c, d) + g.inputs, tuple(outs)), inputs
 
 
-@pytest.mark.parametrize("seed", range(10))
+@pytest.mark.parametrize("seed", range(12))
 def test_random_graphs_with_ifelse_on_every_path(seed):
     g, inputs = _with_ifelse(seed)
     for c in (True, False):
