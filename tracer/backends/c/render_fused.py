@@ -14,6 +14,7 @@ from ...ir import Node
 from .cnames import ctype
 from .fusion import FusedLoop
 from .ops_table import Helpers, expression
+from .render_window import render_window
 
 
 def _body(loop: FusedLoop, helpers: Helpers) -> tuple[list[str], list[str]]:
@@ -31,8 +32,15 @@ def _body(loop: FusedLoop, helpers: Helpers) -> tuple[list[str], list[str]]:
     return lines, checks
 
 
-def render_fused(name: str, loop: FusedLoop, helpers: Helpers) -> str:
-    """The C functions `name` (whole loop) and `name_blk` (one block)."""
+def render_fused(name: str, loop: FusedLoop, helpers: Helpers) -> tuple[str, list[int]]:
+    """The C functions `name` (whole loop) and `name_blk` (one block), and the
+    table the loop reads after its leaves (only a loop with shifted members has one)."""
+    if loop.shifted:
+        return render_window(name, loop, helpers)
+    return _render_blocked(name, loop, helpers), []
+
+
+def _render_blocked(name: str, loop: FusedLoop, helpers: Helpers) -> str:
     rank, k = loop.root.ndim, len(loop.leaves)
     r = max(rank, 1)
     out_t = ctype(loop.root.dtype)

@@ -208,8 +208,9 @@ class ModuleRenderer:
         if op in ELEMENTWISE:
             loop: FusedLoop = self.loops[node]
             name = f"g{len([k for k in self.kernels if k.startswith('g')])}"
-            self.kernels[name] = render_fused(name, loop, self.helpers)
+            self.kernels[name], table = render_fused(name, loop, self.helpers)
             args = "".join(f", {self.v(leaf)}, {self.v(leaf)}_s" for leaf in loop.leaves)
+            args += f", S + {self.table.add(table)}" if loop.shifted else ""
             return f"    rc = {name}({v}_n, {v}{args}, nt);\n{check}"
         ins = [self.v(i) for i in node.inputs]
         if op in REDUCTION:
