@@ -156,25 +156,26 @@ def test_gradient_flows_through_the_taken_branch():
     assert tr.grad(f)(-2.0) == pytest.approx(-3.0)
 
 
+def _close(got, want, rtol):
+    got, want = (got, want) if isinstance(got, tuple) else ((got,), (want,))
+    for g, h in zip(got, want, strict=True):
+        np.testing.assert_allclose(g, h, rtol=rtol, atol=1e-12)
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
 @pytest.mark.parametrize("sign", [1.0, -1.0])
-def test_grad_jvp_hvp_match_the_where_formulation(rng, sign):
+def test_grad_jvp_hvp_match_the_where_formulation(rng, sign, backend):
+    """Compiled derivatives of the ifelse against those of np.where (both branches run)."""
     x = sign * np.abs(rng.standard_normal((2, 3)))
     w = rng.standard_normal((3, 3))
     dx, dw = rng.standard_normal((2, 3)), rng.standard_normal((3, 3))
     for argnums in (0, 1, (0, 1)):
-        got, want = tr.grad(smooth, argnums)(x, w), tr.grad(smooth_where, argnums)(x, w)
-        if argnums != (0, 1):
-            got, want = (got,), (want,)
-        for g, h in zip(got, want, strict=True):
-            np.testing.assert_allclose(g, h, rtol=1e-12, atol=1e-12)
-    got = tr.jvp(smooth, (x, w), (dx, dw))
-    want = tr.jvp(smooth_where, (x, w), (dx, dw))
-    for g, h in zip(got, want):
-        np.testing.assert_allclose(g, h, rtol=1e-12, atol=1e-12)
-    got = tr.hvp(smooth, (x, w), (dx, dw))
-    want = tr.hvp(smooth_where, (x, w), (dx, dw))
-    for g, h in zip(got, want):
-        np.testing.assert_allclose(g, h, rtol=1e-10, atol=1e-12)
+        got = tr.compile(tr.grad(smooth, argnums), backend=backend)(x, w)
+        _close(got, tr.grad(smooth_where, argnums)(x, w), 1e-12)
+    for transform, rtol in ((tr.jvp, 1e-12), (tr.hvp, 1e-10)):
+        got = tr.compile(lambda x, w, dx, dw: transform(smooth, (x, w), (dx, dw)),  # noqa: B023
+                         backend=backend)(x, w, dx, dw)
+        _close(tuple(got), tuple(transform(smooth_where, (x, w), (dx, dw))), rtol)
 
 
 @pytest.mark.parametrize("sign", [1.0, -1.0])

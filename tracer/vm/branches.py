@@ -20,12 +20,13 @@ correct on every path.
 """
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
 from ..ir import Node, Op
 
 Guard = tuple[tuple[Node, bool], ...]
+Reads = Callable[[Node], Sequence[Node]]
 MARKERS = ("if", "else", "end")
 
 
@@ -75,15 +76,19 @@ def _join(a: Guard, b: Guard) -> Guard:
     return _common(a, b)
 
 
-def program(order: Sequence[Node], guard: dict[Node, Guard]) -> list[Entry]:
-    """The nodes of `order` (topological) as entries, branch blocks nested and lazy."""
+def program(order: Sequence[Node], guard: dict[Node, Guard],
+            reads: Callable[[Node], Sequence[Node]] | None = None) -> list[Entry]:
+    """The nodes of `order` (topological) as entries, branch blocks nested and lazy.
+
+    `reads(node)`: the values of `order` its step reads (a fused loop reads its
+    leaves, not its inlined members); default node.inputs."""
     out: list[Entry] = []
-    _block(list(order), guard, (), (), out)
+    _block(list(order), guard, (), (), out, reads or (lambda n: n.inputs))
     return out
 
 
 def _block(nodes: list[Node], guard: dict[Node, Guard], prefix: Guard,
-           path: tuple[tuple[int, bool], ...], out: list[Entry]) -> None:
+           path: tuple[tuple[int, bool], ...], out: list[Entry], reads: Reads) -> None:
     depth = len(prefix)
     level = {n: guard.get(n, prefix) for n in nodes}    # an unused input runs where it is
     where = {n: i for i, n in enumerate(nodes)}
@@ -97,12 +102,13 @@ def _block(nodes: list[Node], guard: dict[Node, Guard], prefix: Guard,
             continue
         if node.op is Op.IFELSE and (pending.get(node.inputs[0]) or _later(nodes, pos, node)):
             cond = node.inputs[0]
-            outer, inner, ifelses = _siblings(nodes, pos, node, level, depth, done)
+            outer, inner, ifelses = _siblings(nodes, pos, node, level, depth, done, reads)
             for n in outer:
                 out.append(Entry("node", n, path))
             branch = pending.pop(cond, []) + inner
             if branch:
-                _branch(cond, sorted(branch, key=where.__getitem__), guard, prefix, path, out)
+                branch.sort(key=where.__getitem__)
+                _branch(cond, branch, guard, prefix, path, out, reads)
             for n in ifelses:
                 out.append(Entry("node", n, path))
             done.update(outer, inner, ifelses)
@@ -117,7 +123,7 @@ def _later(nodes: list[Node], pos: int, node: Node) -> bool:
 
 
 def _siblings(nodes: list[Node], pos: int, first: Node, level: dict[Node, Guard], depth: int,
-              done: set[Node]) -> tuple[list[Node], list[Node], list[Node]]:
+              done: set[Node], reads: Reads) -> tuple[list[Node], list[Node], list[Node]]:
     """The later ifelse nodes on `first`'s cond that can share its `if` (one pytree).
 
     A sibling joins when everything it still needs is plain work of this block or
@@ -130,7 +136,7 @@ def _siblings(nodes: list[Node], pos: int, first: Node, level: dict[Node, Guard]
         if sib.op is not Op.IFELSE or sib.inputs[0] is not cond or sib in done or \
                 len(level[sib]) != depth:
             continue
-        need, stack = set(), [i for i in sib.inputs if i in here]
+        need, stack = set(), [i for i in reads(sib) if i in here]
         while stack:
             n = stack.pop()
             if n in need or n in taken or n in done:
@@ -139,7 +145,7 @@ def _siblings(nodes: list[Node], pos: int, first: Node, level: dict[Node, Guard]
             if n.op is Op.IFELSE or (deeper and level[n][depth][0] is not cond):
                 break
             need.add(n)
-            stack += [i for i in n.inputs if i in here]
+            stack += [i for i in reads(n) if i in here]
         else:
             taken |= need
             ifelses.append(sib)
@@ -150,7 +156,7 @@ def _siblings(nodes: list[Node], pos: int, first: Node, level: dict[Node, Guard]
 
 
 def _branch(cond: Node, nodes: list[Node], guard: dict[Node, Guard], prefix: Guard,
-            path: tuple[tuple[int, bool], ...], out: list[Entry]) -> None:
+            path: tuple[tuple[int, bool], ...], out: list[Entry], reads: Reads) -> None:
     depth = len(prefix)
     here = len(out)
     out.append(Entry("if", cond, path))
@@ -158,7 +164,7 @@ def _branch(cond: Node, nodes: list[Node], guard: dict[Node, Guard], prefix: Gua
         if not side:
             out.append(Entry("else", cond, path))
         mine = [n for n in nodes if guard.get(n, prefix)[depth] == (cond, side)]
-        _block(mine, guard, prefix + ((cond, side),), path + ((here, side),), out)
+        _block(mine, guard, prefix + ((cond, side),), path + ((here, side),), out, reads)
     out.append(Entry("end", cond, path))
 
 

@@ -78,7 +78,7 @@ def build_schedule(graph: Graph, kind: Callable[[Node], str],
     """
     guard = guards(graph.nodes(), graph.outputs)
     direct, copies = _slots(graph, kind, guard)
-    entries = program(materialized, guard)
+    entries = program(materialized, guard, reads)
     roots: dict[Node, frozenset[Node]] = {}
     steps = []
     for entry in entries:
