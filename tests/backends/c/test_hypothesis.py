@@ -59,7 +59,9 @@ def test_fused_broadcasting_expression(dtype, data):
         body = make_node(Op.FLOORDIV, [make_node(Op.MUL, [a, b]), make_node(Op.ADD, [a, b])])
         alt = make_node(Op.MOD, [a, make_node(Op.SUB, [b, a])])
     sel = make_node(Op.SELECT, [make_node(Op.GT, [a, b]), body, alt])
-    outs = [sel, make_node(Op.CAST, [sel], {"dtype": np.dtype("int16")}), body]
+    outs = [sel, body]
+    if dtype != "float32":  # one float32 ulp of tanh/exp at 2**29 is 64 after the int16 cast
+        outs.append(make_node(Op.CAST, [sel], {"dtype": np.dtype("int16")}))
     xa = strided(_values(data, dtype, sa), data.draw(LAYOUTS))
     xb = strided(_values(data, dtype, sb), data.draw(LAYOUTS))
     # float32 ulps of tanh/exp differ between libmvec and numpy; cancellation amplifies them

@@ -26,7 +26,7 @@ def _ffi_for(n_in: int, n_out: int) -> cffi.FFI:
         ffi = cffi.FFI()
         args = "".join(", void *" for _ in range(n_in + n_out))
         ffi.cdef(f"int tr_entry(const int64_t *, const int64_t *, int64_t *, int{args});\n"
-                 "void tr_set_blas(void *, void *, void *, void *);")
+                 "void tr_set_blas(void *, void *, void *, void *, void *);")
         _ffis[(n_in, n_out)] = ffi
     return ffi
 
@@ -39,14 +39,35 @@ def _capsule_pointer(capsule: Any) -> int:
     return int(get_pointer(capsule, get_name(capsule)))
 
 
-def blas_pointers() -> tuple[int, int, int, int]:
-    """(dgemm, sgemm, dgemv, sgemv) addresses in scipy's bundled OpenBLAS."""
+class _DlInfo(ctypes.Structure):
+    _fields_ = [("fname", ctypes.c_char_p), ("fbase", ctypes.c_void_p),
+                ("sname", ctypes.c_char_p), ("saddr", ctypes.c_void_p)]
+
+
+def _threads_local_pointer(blas_function: int) -> int:
+    """`openblas_set_num_threads_local` of the library holding `blas_function` (found with
+    dladdr), or 0 where there is none (another BLAS, an OpenBLAS before 0.3.27)."""
+    try:
+        libc = ctypes.CDLL(None)
+        info = _DlInfo()
+        if not libc.dladdr(ctypes.c_void_p(blas_function), ctypes.byref(info)) or not info.fname:
+            return 0
+        function = ctypes.CDLL(info.fname.decode()).openblas_set_num_threads_local
+    except (OSError, AttributeError):
+        return 0
+    return int(ctypes.cast(function, ctypes.c_void_p).value or 0)
+
+
+def blas_pointers() -> tuple[int, int, int, int, int]:
+    """(dgemm, sgemm, dgemv, sgemv, openblas_set_num_threads_local or 0) addresses in
+    scipy's bundled OpenBLAS."""
     global _blas
     if _blas is None:
         from scipy.linalg import cython_blas
 
         capi = cython_blas.__pyx_capi__
-        _blas = tuple(_capsule_pointer(capi[name]) for name in ("dgemm", "sgemm", "dgemv", "sgemv"))
+        functions = [_capsule_pointer(capi[name]) for name in ("dgemm", "sgemm", "dgemv", "sgemv")]
+        _blas = (*functions, _threads_local_pointer(functions[0]))
     return _blas
 
 

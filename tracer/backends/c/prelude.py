@@ -62,7 +62,19 @@ static tr_sgemm_t tr_sgemm = 0;
 static tr_dgemv_t tr_dgemv = 0;
 static tr_sgemv_t tr_sgemv = 0;
 
-void tr_set_blas(void *dgemm, void *sgemm, void *dgemv, void *sgemv) {
+/* OpenBLAS's own thread pool spins after each call and fights our OpenMP pool for the
+   cores (2 threads ran an MLP step 25x slower than 1). So BLAS runs on the calling thread
+   (openblas_set_num_threads_local(1), where that exists) and large products are split
+   over our own OpenMP threads; tr_nt_now is the thread count of the running call. */
+typedef int (*tr_blas_threads_t)(int);
+static tr_blas_threads_t tr_blas_threads_local = 0;
+static int tr_nt_now = 1;
+
+static int tr_blas_serial(void) { return tr_blas_threads_local ? tr_blas_threads_local(1) : 0; }
+static void tr_blas_restore(int prev) { if (tr_blas_threads_local) tr_blas_threads_local(prev); }
+
+void tr_set_blas(void *dgemm, void *sgemm, void *dgemv, void *sgemv, void *threads_local) {
+    tr_blas_threads_local = (tr_blas_threads_t)threads_local;
     tr_dgemm = (tr_dgemm_t)dgemm;
     tr_sgemm = (tr_sgemm_t)sgemm;
     tr_dgemv = (tr_dgemv_t)dgemv;

@@ -158,6 +158,34 @@ static int tr_layout(int64_t R, int64_t C, int64_t sr, int64_t sc, char *op, int
 """
 
 _GEMM = r"""
+/* One product over our OpenMP threads, each a single-threaded BLAS call on a band of C:
+   rows of C when it is taller than wide, else columns. Bands are whole, so every element
+   is computed by one call, as in the serial product. */
+static void tr_gemm_split_TAG(char opx, char opy, int64_t M, int64_t N, int64_t K, @T@ alpha,
+                              const @T@ *B, int ldx, int64_t sBn, const @T@ *A, int ldy,
+                              int64_t sAm, @T@ beta, @T@ *C) {
+    int nt = tr_nt_now, ldc = (int)N, k_ = (int)K;
+    int64_t along = M >= N ? M : N;
+    #pragma omp parallel for num_threads(nt) schedule(static)
+    for (int t = 0; t < nt; t++) {
+        int64_t lo = along * t / nt, hi = along * (t + 1) / nt;
+        if (hi <= lo) continue;
+        int prev = tr_blas_serial();
+        char ox = opx, oy = opy;
+        @T@ al = alpha, be = beta;
+        if (M >= N) {        /* rows lo..hi of C: rows of A */
+            int m_ = (int)N, n_ = (int)(hi - lo);
+            GEMM(&ox, &oy, &m_, &n_, &k_, &al, (@T@ *)B, &ldx, (@T@ *)(A + lo * sAm), &ldy,
+                 &be, C + lo * N, &ldc);
+        } else {             /* columns lo..hi of C: columns of B */
+            int m_ = (int)(hi - lo), n_ = (int)M;
+            GEMM(&ox, &oy, &m_, &n_, &k_, &al, (@T@ *)(B + lo * sBn), &ldx, (@T@ *)A, &ldy,
+                 &be, C + lo, &ldc);
+        }
+        tr_blas_restore(prev);
+    }
+}
+
 /* C[M,N] (row-major) = alpha A[M,K] B[K,N] + beta C is, in Fortran's column-major terms,
    C^T = alpha B^T A^T + beta C^T. beta is 0 (C is write-only) or 1 (accumulate into C). */
 static int tr_gemm_TAG(tr_dot_plan *p, const @T@ *a, const @T@ *b, @T@ *o, @T@ alpha, @T@ beta) {
@@ -183,6 +211,7 @@ static int tr_gemm_TAG(tr_dot_plan *p, const @T@ *a, const @T@ *b, @T@ *o, @T@ a
     int64_t vs = M == 1 ? (K > 1 ? sAk : 1) : (K > 1 ? sBk : 1);
     int gemv = (M == 1 || N == 1) && vs >= 1 && vs <= INT32_MAX;
     vinc = (int)vs;
+    int blas_threads = tr_blas_serial();
     for (int64_t z = 0; z < p->nb; z++) {
         const @T@ *A = a + p->abat[z], *B = b + p->bbat[z];
         @T@ *C = o + z * M * N;
@@ -194,16 +223,21 @@ static int tr_gemm_TAG(tr_dot_plan *p, const @T@ *a, const @T@ *b, @T@ *o, @T@ a
         } else if (gemv) {              /* C[m] = sum_k A[m, k] b[k], A^T stored as Y */
             char t = opy == 'N' ? 'T' : 'N'; int r = opy == 'N' ? k_ : n_, c = opy == 'N' ? n_ : k_;
             GEMV(&t, &r, &c, &alpha, (@T@ *)A, &ldy, (@T@ *)B, &vinc, &beta, C, &inc);
+        } else if (tr_nt_now > 1 && M * N * K >= TR_PRODUCT_PAR) {
+            tr_gemm_split_TAG(opx, opy, M, N, K, alpha, B, ldx, sBn, A, ldy, sAm, beta, C);
         } else {
             GEMM(&opx, &opy, &m_, &n_, &k_, &alpha, (@T@ *)B, &ldx, (@T@ *)A, &ldy, &beta, C, &ldc);
         }
     }
+    tr_blas_restore(blas_threads);
     free(pa); free(pb);
     return TR_OK;
 }
 """
 
-PRELUDE_INDEX = _PLANS + "".join(
+_PRODUCT_PAR = "#define TR_PRODUCT_PAR (1 << 20)  /* M*N*K from which products use our threads */\n"
+
+PRELUDE_INDEX = _PRODUCT_PAR + _PLANS + "".join(
     _GEMM.replace("TAG", tag).replace("GEMM", gemm).replace("GEMV", gemv).replace("@T@", t)
     for tag, t, gemm, gemv in (("f64", "double", "tr_dgemm", "tr_dgemv"),
                                ("f32", "float", "tr_sgemm", "tr_sgemv")))

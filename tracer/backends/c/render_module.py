@@ -111,7 +111,7 @@ class ModuleRenderer:
                           for i, p in enumerate(self.graph.inputs) if p.dtype.itemsize > 1)
         entry = (f"int tr_entry(const int64_t *S, const int64_t *ST, int64_t *E, int nt{args}) {{\n"
                  + aligned +
-                 "    int rc = TR_OK;\n    int64_t cs[64];\n    (void)ST; (void)E; (void)cs;\n"
+                 "    int rc = TR_OK;\n    tr_nt_now = nt;\n    int64_t cs[64];\n    (void)ST; (void)E; (void)cs;\n"
                  + "".join(f"    void *{b} = 0;\n" for b in owned)
                  + "\n".join(self.decls) + "\n" + "\n".join(self.code)
                  + "\n    goto done;\ndone:\n" + cleanup + "    return rc;\n}\n")
