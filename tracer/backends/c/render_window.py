@@ -2,8 +2,8 @@
 
 Such a loop (fusion.py: members that slice or concatenate) goes over the
 root's positions in blocks of TR_B. Inside a block the members are computed in
-runs: consecutive members with one window (the positions, relative to the
-block, some consumer needs them at) and one size share a `#pragma omp simd`
+runs: consecutive members of one size whose windows (the positions,
+relative to the block, some consumer needs them at) lie in the run's share a `#pragma omp simd`
 loop, as an ordinary fused loop does. A member read by a later run is kept in
 a stack buffer covering its whole window, zero outside the member's own
 range, so a slice reads buffer[i + start] and a concatenation selects between
@@ -56,8 +56,7 @@ def _runs(em: _Emitter) -> None:
         ready = [n for n in left if all(i not in loop.windows or i in em.run_of
                                         for i in n.inputs)]
         cur = len(em.runs) - 1
-        fits = [n for n in ready if em.runs and (loop.windows[n], n.shape[0]) == (
-            em.runs[-1].window, em.runs[-1].size) and not (
+        fits = [n for n in ready if em.runs and _fits(em.runs[-1], n, loop) and not (
             n.op in (Op.SLICE, Op.CONCATENATE) and any(em.run_of.get(i) == cur for i in n.inputs))]
         if fits:
             node = fits[0]
@@ -73,15 +72,29 @@ def _runs(em: _Emitter) -> None:
                 em.buffered.add(i)
 
 
+def _fits(run: _Run, node: Node, loop: FusedLoop) -> bool:
+    """A run computes a member of its size whose window lies inside its own (a
+    few more positions than the member needs cost less than another loop)."""
+    lo, hi = loop.windows[node]
+    return node.shape[0] == run.size and run.window[0] <= lo and hi <= run.window[1]
+
+
 def _halo(run: _Run) -> int:
     return run.window[1] - run.window[0]
 
 
 def _read(em: _Emitter, node: Node, run: int, shift: str, pre: list[str]) -> str:
     """C for `node` at run position ws + i + shift (shift: C text or "0"), set up once."""
+    if _scalar(node):       # one value broadcast: read once (a concatenation
+        shift = "scalar"    # never selects it outside its range)
     if (node, shift) not in em.memo:
         em.memo[node, shift] = _read_new(em, node, run, shift, pre)
     return em.memo[node, shift]
+
+
+def _scalar(node: Node) -> bool:
+    """A leaf that broadcasts one element (stride 0 whatever the sizes)."""
+    return node.op is Op.BROADCAST_TO and node.inputs[0].type.size == 1
 
 
 def _read_new(em: _Emitter, node: Node, run: int, shift: str, pre: list[str]) -> str:
@@ -89,11 +102,14 @@ def _read_new(em: _Emitter, node: Node, run: int, shift: str, pre: list[str]) ->
         return f"t{em.loop.members.index(node)}"
     if node in em.run_of:   # a buffered member: its buffer starts at b0 + its window's lo
         k = em.loop.members.index(node)
-        lo = em.w(em.loop.windows[node][0])
+        lo = em.w(em.runs[em.run_of[node]].window[0])
         pre.append(f"int64_t d{k}_{len(pre)} = ws + {shift} - (b0 + {lo});")
         return f"buf{k}[i + d{k}_{len(pre) - 1}]"
     j = em.loop.leaves.index(node)
     t = ctype(node.dtype)
+    if shift == "scalar":
+        pre.append(f"const {t} c{j} = a{j}[0];")
+        return f"c{j}"
     if shift == "0":        # a leaf at the run's own positions: in place or gathered
         pre.append(f"const {t} *r{j} = a{j} + ws * s{j}[0]; {t} g{j}[TR_B + {_halo(em.runs[run])}];\n"
                    f"        if (s{j}[0] != 1) {{ for (int64_t i = 0; i < m; i++) "
@@ -146,7 +162,7 @@ def _run_text(em: _Emitter, r: int) -> str:
     if r == len(em.runs) - 1:
         body.append(f"o[i] = t{len(em.loop.members) - 1};")
     edges = "".join(
-        f"\n        for (int64_t i = 0; i < ws - base; i++) buf{k}[i] = 0;"
+        f"\n        for (int64_t i = 0; i < ws - base && i < len + {h}; i++) buf{k}[i] = 0;"
         f"\n        for (int64_t i = we - base; i < len + {h}; i++) buf{k}[i] = 0;"
         for k, node in enumerate(em.loop.members) if node in em.buffered and em.run_of[node] == r)
     check = "".join(f"\n            bad |= {c};" for c in em.checks)
