@@ -15,17 +15,19 @@ from ..backends.c.support import needs_cc
 pytestmark = needs_cc
 
 
+@pytest.mark.parametrize("reverse", [False, True], ids=["c-contiguous", "c-strided"])
 @pytest.mark.parametrize("dtype", ["float64", "float32"])
 @pytest.mark.parametrize("m,k,n", [(40, 10, 50), (1, 30, 20), (10, 30, 1), (3, 4, 5), (0, 3, 4),
-                                   (5, 0, 4)])
-def test_gemm_acc_kernel_matches_reference(dtype, m, k, n, rng):
+                                   (5, 0, 4), (40, 1, 50), (1, 1, 7)])
+def test_gemm_acc_kernel_matches_reference(dtype, m, k, n, reverse, rng):
     c = make_param(tensor_type(dtype, (m, n)), "c")
     alpha = make_param(tensor_type(dtype, ()), "alpha")
     a = make_param(tensor_type(dtype, (k, m)), "a")
     b = make_param(tensor_type(dtype, (k, n)), "b")
     out = make_node(Op.GEMM_ACC, [c, alpha, a, b], {"contract": ((0,), (0,)), "batch": ((), ())})
     g = Graph((c, alpha, a, b), (out,))
-    xs = [rng.standard_normal((m, n)).astype(dtype)[:, ::-1], np.array(-0.1, dtype),
+    c0 = rng.standard_normal((m, n)).astype(dtype)
+    xs = [c0[:, ::-1] if reverse else c0, np.array(-0.1, dtype),
           rng.standard_normal((k, m)).astype(dtype), rng.standard_normal((k, n)).astype(dtype)]
     got, want = compile_graph(g)(xs)[0], compile_reference(g)(xs)[0]
     tol = 1e-5 if dtype == "float32" else 1e-12

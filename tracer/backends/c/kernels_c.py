@@ -312,17 +312,52 @@ def dot_kernel(dtype: np.dtype) -> tuple[str, str]:
 """
 
 
+def _outer(name: str, t: str) -> str:
+    """C of the K = 1 case of gemm_acc (the SGD weight update at batch 1): one pass
+    o = c + alpha * (a_m * b_n) over contiguous c, instead of a copy then a gemm."""
+    return f"""#define TR_NOT_OUTER (-1000)
+static int {name}_outer(const {t} *c, {t} alpha, int rl, const int64_t *ln, const {t} *a,
+                        const int64_t *as, int rr, const int64_t *rn, const {t} *b,
+                        const int64_t *bs, const int64_t *ax, {t} *o) {{
+    tr_dot_plan p;
+    int rc = tr_plan_dot(&p, rl, ln, as, rr, rn, bs, ax, 0);
+    if (rc) return rc;
+    if (p.K != 1 || p.nb != 1) {{ tr_free_dot(&p); return TR_NOT_OUTER; }}
+    const {t} *bk = b + p.bbat[0] + p.bkoff[0];
+    for (int64_t m = 0; m < p.M; m++) {{
+        {t} am = a[p.abat[0] + p.moff[m] + p.akoff[0]];
+        const {t} *crow = c + m * p.N;
+        {t} *orow = o + m * p.N;
+        if (p.b_view) {{
+            int64_t sb = p.sBn;
+            for (int64_t j = 0; j < p.N; j++) orow[j] = crow[j] + alpha * (am * bk[j * sb]);
+        }} else {{
+            for (int64_t j = 0; j < p.N; j++) orow[j] = crow[j] + alpha * (am * bk[p.noff[j]]);
+        }}
+    }}
+    tr_free_dot(&p);
+    return TR_OK;
+}}
+"""
+
+
 def gemm_acc_kernel(dtype: np.dtype) -> tuple[str, str]:
     """(name, C) of gemm_acc: o = copy of c (any strides), then o += alpha * a @ b."""
     t = ctype(dtype)
     name = f"gemm_acc_{tag(dtype)}"
-    return name, f"""static int {name}(int r, const int64_t *n, const {t} *c, const int64_t *cs,
+    return name, _outer(name, t) + f"""static int {name}(int r, const int64_t *n, const {t} *c, const int64_t *cs,
                  const {t} *alpha_, int rl, const int64_t *ln, const {t} *a, const int64_t *as,
                  int rr, const int64_t *rn, const {t} *b, const int64_t *bs,
                  const int64_t *ax, {t} *o) {{
     int64_t os[64];
     {t} alpha = *alpha_;
     tr_contig(r, n, os);
+    int flat = 1;
+    for (int d = 0; d < r; d++) if (n[d] > 1 && cs[d] != os[d]) flat = 0;
+    if (flat) {{
+        int rc = {name}_outer(c, alpha, rl, ln, a, as, rr, rn, b, bs, ax, o);
+        if (rc != TR_NOT_OUTER) return rc;
+    }}
     tr_copy(r, n, (char *)o, os, (const char *)c, cs, sizeof({t}));
 {_dot_body(dtype, True)}}}
 """
