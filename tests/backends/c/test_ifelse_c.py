@@ -4,9 +4,6 @@ from __future__ import annotations
 
 import os
 import re
-import subprocess
-import sys
-import tempfile
 
 import numpy as np
 import pytest
@@ -18,7 +15,7 @@ from tracer.ir import Graph, Node, Op, make_node, make_param, tensor_type
 from .random_graphs import random_graph
 from .support import check, graph, params, strided
 from .test_memory import _rss_bytes
-from .test_sanitize import HERE, ROOT, _libasan
+from .test_sanitize import HERE, run_under_sanitizers
 
 
 def ifelse(c: Node, a: Node, b: Node) -> Node:
@@ -136,19 +133,7 @@ def test_alternating_calls_do_not_leak():
 @pytest.mark.slow
 def test_this_file_under_address_and_ub_sanitizers():
     """Every path's frees under ASan: a double free or use after free aborts."""
-    libasan = _libasan()
-    if libasan is None:
-        pytest.skip("the C compiler has no libasan")
-    with tempfile.TemporaryDirectory() as cache:
-        env = dict(os.environ, TRACER_CACHE_DIR=cache, LD_PRELOAD=libasan,
-                   ASAN_OPTIONS="detect_leaks=0:abort_on_error=1",
-                   UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1",
-                   TRACER_CFLAGS_EXTRA="-fsanitize=address,undefined "
-                                       "-fno-sanitize-recover=all -fno-omit-frame-pointer")
-        done = subprocess.run([sys.executable, "-m", "pytest", "-q", "-x", "-p", "no:cacheprovider",
-                               "-m", "not slow", "-k", "not leak", os.path.join(HERE, __file__)],
-                              cwd=ROOT, env=env, capture_output=True, text=True, timeout=1200)
-    assert done.returncode == 0, done.stdout[-4000:] + done.stderr[-4000:]
+    run_under_sanitizers([os.path.join(HERE, __file__)], "not slow", "-k", "not leak", timeout=1200)
 
 
 def test_a_buffer_read_in_one_branch_dies_after_the_if_on_both_paths():

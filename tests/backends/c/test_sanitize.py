@@ -22,8 +22,9 @@ def _libasan() -> str | None:
     return path if os.path.isabs(path) and os.path.exists(path) else None
 
 
-@pytest.mark.slow
-def test_differential_suite_under_address_and_ub_sanitizers():
+def run_under_sanitizers(files: list[str], marks: str, *extra: str, timeout: int) -> None:
+    """pytest on `files` in a subprocess whose generated C is built with ASan and UBSan
+    (the runtime preloaded); any report aborts it and fails the calling test."""
     libasan = _libasan()
     if libasan is None:
         pytest.skip("the C compiler has no libasan")
@@ -33,9 +34,14 @@ def test_differential_suite_under_address_and_ub_sanitizers():
                    UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1",
                    TRACER_CFLAGS_EXTRA="-fsanitize=address,undefined "
                                        "-fno-sanitize-recover=all -fno-omit-frame-pointer")
-        files = [os.path.join(HERE, f) for f in ("test_elementwise.py", "test_structured.py",
-                                                  "test_module.py", "test_random_graphs.py")]
         done = subprocess.run([sys.executable, "-m", "pytest", "-q", "-x", "-p", "no:cacheprovider",
-                               "-m", "slow or not slow", *files],
-                              cwd=ROOT, env=env, capture_output=True, text=True, timeout=3000)
+                               "-m", marks, *extra, *files],
+                              cwd=ROOT, env=env, capture_output=True, text=True, timeout=timeout)
     assert done.returncode == 0, done.stdout[-4000:] + done.stderr[-4000:]
+
+
+@pytest.mark.slow
+def test_differential_suite_under_address_and_ub_sanitizers():
+    files = [os.path.join(HERE, f) for f in ("test_elementwise.py", "test_structured.py",
+                                              "test_module.py", "test_random_graphs.py")]
+    run_under_sanitizers(files, "slow or not slow", timeout=3000)
