@@ -139,6 +139,10 @@ static inline int64_t tr_offset(int r, const int64_t *n, const int64_t *s, int64
 static void tr_offsets(int r, const int64_t *n, const int64_t *s, int64_t *out) {
     int64_t total = tr_prod(r, n);
     if (total == 0) return;
+    if (r == 1) {               /* the common case (a matrix's rows or columns): no odometer */
+        for (int64_t i = 0; i < total; i++) out[i] = i * s[0];
+        return;
+    }
     int64_t idx[64] = {0};
     int64_t off = 0;
     for (int64_t i = 0; i < total; i++) {
