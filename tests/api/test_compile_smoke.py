@@ -1,4 +1,5 @@
 import numpy as np
+import pytest
 
 import tracer as tr
 
@@ -46,3 +47,19 @@ def test_config_num_threads_reaches_the_c_backend():
         assert c_backend.get_num_threads() == 2
     finally:
         tr.config.num_threads = before
+
+
+def test_config_optimize_switches_the_optimizer_for_new_traces():
+    f = tr.compile(lambda x: (x.reshape(6).reshape(2, 3) * 1.0) ** 2)
+    x = np.arange(6.0).reshape(2, 3)
+    assert tr.config.optimize is True
+    optimized = f.lower(x).ops()
+    tr.config.optimize = False
+    try:
+        plain = tr.compile(lambda x: (x.reshape(6).reshape(2, 3) * 1.0) ** 2).lower(x).ops()
+    finally:
+        tr.config.optimize = True
+    assert "pow" in plain and "pow" not in optimized
+    assert plain.count("reshape") == 2 and "reshape" not in optimized
+    with pytest.raises(TypeError, match="config.optimize"):
+        tr.config.optimize = "yes"

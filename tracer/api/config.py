@@ -4,7 +4,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field
 
-from .. import cache
+from .. import cache, graph_opt
 from ..backends import c as c_backend
 
 BACKENDS = ("python", "c", "cuda")
@@ -34,10 +34,13 @@ class Config:
     backend: str = field(default_factory=_env_backend)
     num_threads: int = field(default_factory=_env_threads)
     cache_dir: str = field(default_factory=cache.default_cache_dir)
+    optimize: bool = field(default_factory=graph_opt.enabled)   # TRACER_OPTIMIZE=0: off
 
     def __setattr__(self, name: str, value: object) -> None:
         if name == "backend" and value not in BACKENDS:
             raise ValueError(f"config.backend: expected one of {', '.join(BACKENDS)}, got {value!r}")
+        if name == "optimize" and not isinstance(value, bool):
+            raise TypeError(f"config.optimize: expected True or False, got {value!r}")
         if name == "num_threads" and (not isinstance(value, int) or value < 1):
             raise ValueError(f"config.num_threads: expected a positive int, got {value!r}")
         if name not in self.__dataclass_fields__:
@@ -47,6 +50,8 @@ class Config:
             cache.set_cache_dir(value)
         if name == "num_threads":
             c_backend.set_num_threads(value)
+        if name == "optimize":
+            graph_opt.set_enabled(value)
 
 
 config = Config()

@@ -6,6 +6,6 @@ folding with the reference backend's numpy implementations) and specialize.py
 (pow(x, 2) -> x*x, gemm folding of SGD updates). The engine is engine.py.
 """
 from .engine import Context, Rule, run_pass
-from .pipeline import PIPELINE, enabled, optimize
+from .pipeline import PIPELINE, enabled, optimize, set_enabled
 
-__all__ = ["PIPELINE", "Context", "Rule", "enabled", "optimize", "run_pass"]
+__all__ = ["PIPELINE", "Context", "Rule", "enabled", "optimize", "run_pass", "set_enabled"]

@@ -24,9 +24,21 @@ PIPELINE: list[tuple[str, list[Rule]]] = [
 ]
 
 
-def enabled() -> bool:
-    """TRACER_OPTIMIZE=0 turns the optimizer off (for differential tests and bisecting)."""
+def _env_enabled() -> bool:
     return os.environ.get("TRACER_OPTIMIZE", "1").strip() not in ("0", "false", "no", "off")
+
+
+_ENABLED = [_env_enabled()]
+
+
+def enabled() -> bool:
+    """Whether new traces are optimized: TRACER_OPTIMIZE=0 or `tr.config.optimize = False`
+    turn it off (for differential tests and bisecting)."""
+    return _ENABLED[0]
+
+
+def set_enabled(value: bool) -> None:
+    _ENABLED[0] = bool(value)
 
 
 def optimize(graph: Graph, passes: list[tuple[str, list[Rule]]] | None = None) -> Graph:
