@@ -5,7 +5,8 @@ One step = forward + gradient + update (tanh hidden layers, softmax + NLL), for 
 float32, with 1 and 2 threads (each thread count in its own child process). Training
 examples per second. numpy is hand-written backprop with in-place updates; PyTensor keeps
 its parameters in shared variables updated by the compiled function (Theano's way); torch
-updates leaf tensors in place; tracer and jax return new parameters.
+updates leaf tensors in place; tracer and jax return new parameters, donating the old
+ones (donate_argnums=0), so each may write the update into the old parameters' memory.
 
 Each system's first step is checked against numpy's: (params before - params after) / lr,
 i.e. the gradient it applied. The report adds a wide table and benchmarks/mlp_sgd.png.
@@ -58,17 +59,22 @@ def _functional(step, params, args):
 
 def tracer_(inp, ctx):
     grad = tracer_transform("grad")(lambda p, x, y: mlp.loss(np, p, x, y))
-    step = tracer_compile(lambda p, x, y: mlp.sgd_update(p, grad(p, x, y)), ctx)
+    # params are donated: each step may write the new parameters into the old arrays
+    step = tracer_compile(lambda p, x, y: mlp.sgd_update(p, grad(p, x, y)), ctx,
+                          donate_argnums=0)
     params, x, y = inp
+    params = [(W.copy(), b.copy()) for W, b in params]     # the shared inputs stay intact
     return _functional(step, params, (x, y))
 
 
 def jax_(inp, ctx):
     jax = mod("jax")
     grad = jax.grad(lambda p, x, y: mlp.loss(jax.numpy, p, x, y))
-    step = jax.jit(lambda p, x, y: mlp.sgd_update(p, grad(p, x, y)))
+    step = jax.jit(lambda p, x, y: mlp.sgd_update(p, grad(p, x, y)), donate_argnums=0)
     params, x, y = inp
-    run = _functional(step, pairs(jax_put(*flatten(params))), jax_put(x, y))
+    # copies: a CPU device_put may share the numpy buffer that donation then overwrites
+    run = _functional(step, pairs(jax_put(*[a.copy() for a in flatten(params)])),
+                      jax_put(x, y))
     inner = run.fn
     run.fn = lambda: jax.block_until_ready(inner())
     return run

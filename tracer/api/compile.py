@@ -6,6 +6,12 @@
     f.lower(x, y).as_text()        # the graph; .ops(), .source(), .compile()
 
 Called on traced values (inside another compile or transform) it inlines.
+
+Donation (jax.jit's donate_argnums/donate_argnames): the caller promises not to use
+the donated arguments' arrays after the call, so the C backend may write an output
+into a donated array of exactly that output's type (and return that array) instead
+of allocating one. Which outputs may is decided per graph (vm.schedule.reusable_inputs);
+an array that is not reused is left alone. The reference backend ignores donation.
 """
 from __future__ import annotations
 
@@ -48,22 +54,82 @@ class CallKey:
     static: tuple[Hashable, ...]
 
 
+def _argnums(value: Any, what: str) -> tuple[int, ...]:
+    """An int or a sequence of ints, or a TypeError naming the bad value."""
+    items = (value,) if isinstance(value, (int, np.integer)) else value
+    try:
+        items = tuple(items)
+    except TypeError:
+        raise TypeError(f"tr.compile: {what} must be an int or a sequence of ints, got "
+                        f"{value!r}") from None
+    for n in items:
+        if isinstance(n, bool) or not isinstance(n, (int, np.integer)):
+            raise TypeError(f"tr.compile: {what} must be an int or a sequence of ints, got "
+                            f"{n!r} in {value!r}")
+    return tuple(int(n) for n in items)
+
+
+def _argnames(value: Any, what: str) -> tuple[str, ...]:
+    """A str or a sequence of strs, or a TypeError naming the bad value."""
+    items = (value,) if isinstance(value, str) else value
+    try:
+        items = tuple(items)
+    except TypeError:
+        raise TypeError(f"tr.compile: {what} must be a str or a sequence of strs, got "
+                        f"{value!r}") from None
+    for name in items:
+        if not isinstance(name, str):
+            raise TypeError(f"tr.compile: {what} must be a str or a sequence of strs, got "
+                            f"{name!r} in {value!r}")
+    return items
+
+
 class ArgumentPlan:
-    """How one function's arguments split into traced leaves and static values."""
+    """How one function's arguments split into traced leaves and static values, and
+    which traced arguments the caller donates."""
 
     def __init__(self, fn: Callable[..., Any], static_argnums: Sequence[int],
-                 static_argnames: Sequence[str]):
+                 static_argnames: Sequence[str], donate_argnums: Sequence[int] = (),
+                 donate_argnames: Sequence[str] = ()):
         self.names, self.signature = _positional_names(fn)
-        nums = {int(n) for n in static_argnums}
-        names = set(static_argnames)
+        self.static_nums, self.static_names = self._resolve(static_argnums, static_argnames)
+        self.donate_nums, self.donate_names = self._resolve(donate_argnums, donate_argnames)
+        both = sorted(self.static_nums & self.donate_nums) + sorted(
+            self.static_names & self.donate_names)
+        if both:
+            raise ValueError(f"tr.compile: argument {both[0]!r} is both static and donated; "
+                             "a static argument is not an array and cannot be donated")
+
+    def _resolve(self, argnums: Sequence[int], argnames: Sequence[str]):
+        """(positions, names), each completed from the other through the signature."""
+        nums = set(argnums)
+        names = set(argnames)
         for n in list(nums):
             if n < len(self.names):
                 names.add(self.names[n])
         for i, name in enumerate(self.names):
             if name in names:
                 nums.add(i)
-        self.static_nums = frozenset(nums)
-        self.static_names = frozenset(names)
+        return frozenset(nums), frozenset(names)
+
+    def donated_leaves(self, treedef: pytree.TreeDef, nums: set[int]) -> frozenset[int]:
+        """Indices of the flat leaves the caller donates, for a call of this structure."""
+        if not (self.donate_nums or self.donate_names):
+            return frozenset()
+        args_td, kwargs_td = treedef.children
+        n_pos = len(args_td.children) + len(nums)
+        donate = {i if i >= 0 else i + n_pos for i in self.donate_nums}
+        dyn_positions = [i for i in range(n_pos) if i not in nums]
+        pieces = [(pos in donate, child) for pos, child in zip(dyn_positions, args_td.children)]
+        pieces += [(key in self.donate_names, child)
+                   for key, child in zip(kwargs_td.data, kwargs_td.children)]
+        out, start = set(), 0
+        for donated, child in pieces:
+            count = child.num_leaves
+            if donated:
+                out.update(range(start, start + count))
+            start += count
+        return frozenset(out)
 
     def split(self, args: tuple, kwargs: dict) -> tuple[Any, tuple, list[str]]:
         """(traced tree, static values, leaf paths) of one call."""
@@ -142,13 +208,15 @@ class Lowered:
     """A traced (and optimized) function for one signature, before or after compiling."""
 
     def __init__(self, traced: TracedFunction, backend: str, key: CallKey,
-                 paths: list[str], plan: ArgumentPlan):
+                 paths: list[str], plan: ArgumentPlan, donated: frozenset[int] = frozenset()):
         self.traced = traced
         self.backend = backend
         self.key = key
         self._paths = paths
         self._plan = plan
+        self.donated = donated      # flat leaf indices the caller donates
         self._executable: Any = None
+        self._call: Any = None      # the executable, or its donating call
         self._graph = optimize(traced.graph) if optimizer_enabled() else traced.graph
         # Python ints the trace assumed fit a narrower loop dtype: (argument index, dtype)
         self._int_bounds = [(traced.graph.inputs.index(param), dtype)
@@ -173,7 +241,10 @@ class Lowered:
 
     def executable(self) -> Any:
         if self._executable is None:
-            self._executable = compile_for(self.backend, self.graph)
+            exe = compile_for(self.backend, self.graph)
+            donating = getattr(exe, "donating", None)     # the reference backend has none
+            self._call = donating(self.donated) if donating and self.donated else exe
+            self._executable = exe
         return self._executable
 
     def source(self) -> str:
@@ -188,8 +259,9 @@ class Lowered:
             if value.astype(dtype) != value:
                 raise OverflowError(f"argument {self._paths[k]}: Python integer {value} out "
                                     f"of bounds for {dtype}")
-        exe = self._executable if self._executable is not None else self.executable()
-        outs = exe(flat_inputs)
+        if self._call is None:
+            self.executable()
+        outs = self._call(flat_inputs)
         return outs[0] if self._build is None else self._build(outs)
 
 
@@ -272,7 +344,9 @@ class CompiledFunction:
 
     def __init__(self, fn: Callable[..., Any], backend: str | None = None,
                  static_argnums: int | Sequence[int] = (),
-                 static_argnames: str | Sequence[str] = ()):
+                 static_argnames: str | Sequence[str] = (),
+                 donate_argnums: int | Sequence[int] = (),
+                 donate_argnames: str | Sequence[str] = ()):
         if not callable(fn):
             raise TypeError(f"tr.compile: fn must be callable, got {type(fn).__name__}")
         if backend is not None and not isinstance(backend, str):
@@ -280,10 +354,11 @@ class CompiledFunction:
         functools.update_wrapper(self, fn)
         self.fn = fn
         self.backend = backend
-        nums = (static_argnums,) if isinstance(static_argnums, int) else tuple(static_argnums)
-        names = (static_argnames,) if isinstance(static_argnames, str) else tuple(static_argnames)
-        self._options = (nums, names)
-        self._plan = ArgumentPlan(fn, nums, names)
+        self._options = (_argnums(static_argnums, "static_argnums"),
+                         _argnames(static_argnames, "static_argnames"),
+                         _argnums(donate_argnums, "donate_argnums"),
+                         _argnames(donate_argnames, "donate_argnames"))
+        self._plan = ArgumentPlan(fn, *self._options)
         self._cache: dict[CallKey, Lowered] = {}
         # The common call (plain ndarrays, no keywords, nothing static) skips the
         # pytree walk: (dtype, shape) per argument is the whole signature.
@@ -368,7 +443,8 @@ class CompiledFunction:
         paths = self._plan.leaf_paths(tree, nums, treedef)
         traced = trace_function(self.fn, treedef, key.leaves, paths,
                                 lambda t: self._plan.rebuild(t, static))
-        return Lowered(traced, self.backend or config.backend, key, paths, self._plan)
+        return Lowered(traced, self.backend or config.backend, key, paths, self._plan,
+                       self._plan.donated_leaves(treedef, nums))
 
     def lower(self, *args: Any, **kwargs: Any) -> Lowered:
         tree, static, nums = self._plan.split(args, kwargs)
@@ -387,8 +463,12 @@ class CompiledFunction:
 
 def compile(fn: Callable[..., Any] | None = None, *, backend: str | None = None,
             static_argnums: int | Sequence[int] = (),
-            static_argnames: str | Sequence[str] = ()) -> Any:
-    """Compile `fn`; usable as `@tr.compile` or `@tr.compile(backend=..., ...)`."""
+            static_argnames: str | Sequence[str] = (),
+            donate_argnums: int | Sequence[int] = (),
+            donate_argnames: str | Sequence[str] = ()) -> Any:
+    """Compile `fn`; usable as `@tr.compile` or `@tr.compile(backend=..., ...)`.
+    `donate_argnums`/`donate_argnames`: as jax.jit's (see the module docstring)."""
+    options = (static_argnums, static_argnames, donate_argnums, donate_argnames)
     if fn is None:
-        return lambda f: CompiledFunction(f, backend, static_argnums, static_argnames)
-    return CompiledFunction(fn, backend, static_argnums, static_argnames)
+        return lambda f: CompiledFunction(f, backend, *options)
+    return CompiledFunction(fn, backend, *options)

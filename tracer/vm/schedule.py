@@ -119,3 +119,62 @@ def _roots(node: Node, k: str, roots: dict[Node, frozenset[Node]],
     if k == "maybe_view":
         mine = mine | roots[node.inputs[0]]
     return mine
+
+
+def reusable_inputs(graph: Graph, schedule: Schedule,
+                    in_place: Callable[[Node, Node], bool]) -> dict[int, int]:
+    """Output slot -> index of the graph input whose buffer that output may take when the
+    caller donates it (jax.jit's donate_argnums), decided once per graph.
+
+    The output's own step writes the donated memory, so that is sound when every step
+    that reads the input, or a view of it, runs no later than that step; the final
+    copies never read it; and, when the writing step reads it too, it reads the input
+    itself only at the index it writes (`in_place(node, param)`, the backend's say:
+    a plain fused loop, gemm_acc's accumulator). Each input goes to at most one output
+    of exactly its type; a value written straight into another slot is never an input's.
+    """
+    params = {p: i for i, p in enumerate(graph.inputs)}
+    last, at = _param_reads(schedule, params)
+    taken: set[int] = set()
+    reuse: dict[int, int] = {}
+    for slot, out in enumerate(graph.outputs):
+        if schedule.direct.get(out) != slot:
+            continue
+        s = at[out]
+        for p, i in params.items():
+            if i in taken or p.type != out.type or last.get(i, -1) > s:
+                continue
+            readers = [r for r in schedule.steps[s].reads if i in _param_roots(r, params)]
+            if readers in ([], [p]) and (not readers or in_place(out, p)):
+                reuse[slot] = i
+                taken.add(i)
+                break
+    return reuse
+
+
+def _param_roots(node: Node, params: dict[Node, int]) -> frozenset[int]:
+    """The graph inputs whose memory `node`'s value may live in (views, ifelse aliases)."""
+    if node.op is Op.PARAM:
+        return frozenset({params[node]})
+    if node.op in (Op.TRANSPOSE, Op.BROADCAST_TO, Op.SLICE, Op.RESHAPE):
+        return _param_roots(node.inputs[0], params)
+    if node.op is Op.IFELSE:
+        return _param_roots(node.inputs[1], params) | _param_roots(node.inputs[2], params)
+    return frozenset()
+
+
+def _param_reads(schedule: Schedule, params: dict[Node, int]):
+    """(input -> index of the last step reading it, node -> its step); a final copy
+    reading an input counts as a read after every step."""
+    last: dict[int, int] = {}
+    at: dict[Node, int] = {}
+    for k, step in enumerate(schedule.steps):
+        if step.kind not in MARKERS:
+            at[step.node] = k
+        for value in step.reads:
+            for i in _param_roots(value, params):
+                last[i] = k
+    for _, out in schedule.copies:
+        for i in _param_roots(out, params):
+            last[i] = len(schedule.steps)
+    return last, at

@@ -43,4 +43,4 @@ def compile_graph(graph: Graph) -> Any:
     path = build(rendered.source, compiler)     # a cache hit costs ~0.2 ms: no memo here
     ffi, lib = load(path, len(graph.inputs), len(graph.outputs))
     return NativeExecutable(graph, rendered.source, ffi, lib.tr_entry, rendered.table, THREADS,
-                            keep_alive=[*rendered.consts, lib])
+                            keep_alive=[*rendered.consts, lib], reuse=rendered.reuse)

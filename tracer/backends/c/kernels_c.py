@@ -342,7 +342,8 @@ static int {name}_outer(const {t} *c, {t} alpha, int rl, const int64_t *ln, cons
 
 
 def gemm_acc_kernel(dtype: np.dtype) -> tuple[str, str]:
-    """(name, C) of gemm_acc: o = copy of c (any strides), then o += alpha * a @ b."""
+    """(name, C) of gemm_acc: o = copy of c (any strides), then o += alpha * a @ b.
+    o may be c itself (a donated input, contiguous): then nothing is copied."""
     t = ctype(dtype)
     name = f"gemm_acc_{tag(dtype)}"
     return name, _outer(name, t) + f"""static int {name}(int r, const int64_t *n, const {t} *c, const int64_t *cs,
@@ -358,7 +359,8 @@ def gemm_acc_kernel(dtype: np.dtype) -> tuple[str, str]:
         int rc = {name}_outer(c, alpha, rl, ln, a, as, rr, rn, b, bs, ax, o);
         if (rc != TR_NOT_OUTER) return rc;
     }}
-    tr_copy(r, n, (char *)o, os, (const char *)c, cs, sizeof({t}));
+    if ((const void *)o != (const void *)c)   /* a donated c is already in place */
+        tr_copy(r, n, (char *)o, os, (const char *)c, cs, sizeof({t}));
 {_dot_body(dtype, True)}}}
 """
 

@@ -15,7 +15,7 @@ import numpy as np
 
 from ...ir import Graph, Node, Op
 from ...ir.ops import ELEMENTWISE, REDUCTION
-from ...vm.schedule import MARKERS, Schedule, build_schedule
+from ...vm.schedule import MARKERS, Schedule, build_schedule, reusable_inputs
 from . import kernels_c
 from .cnames import ctype
 from .fusion import FusedLoop, fuse
@@ -32,6 +32,8 @@ class Rendered:
     source: str
     table: np.ndarray
     consts: list[np.ndarray]
+    # output slot -> input whose buffer it may take when donated (vm.schedule.reusable_inputs)
+    reuse: dict[int, int] = field(default_factory=dict)
 
 
 @dataclass
@@ -118,7 +120,18 @@ class ModuleRenderer:
         source = "\n".join([PRELUDE, PRELUDE_INDEX, self.helpers.text(),
                             *self.kernels.values(), entry])
         table = np.array(self.table.values + [0], dtype=np.int64)
-        return Rendered(source, table, self.consts)
+        reuse = reusable_inputs(self.graph, self.schedule, self._in_place)
+        return Rendered(source, table, self.consts, reuse)
+
+    def _in_place(self, node: Node, param: Node) -> bool:
+        """Is `node`'s kernel right when its output is `param`'s memory? A plain fused
+        loop reads each leaf at the index it writes (a shifted one reads neighbours);
+        gemm_acc reads its accumulator c the same way and skips copying c onto itself."""
+        if node.op in ELEMENTWISE:
+            return not self.loops[node].shifted
+        if node.op is Op.GEMM_ACC:
+            return node.inputs[0] is param and param not in node.inputs[1:]
+        return False
 
     def _declare(self, node: Node) -> None:
         v, r = self.v(node), max(node.ndim, 1)
