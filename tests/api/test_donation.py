@@ -11,10 +11,17 @@ import numpy as np
 import pytest
 
 import tracer as tr
+from tracer.vm import executable
 
 RNG = np.random.default_rng(3)
 BACKENDS = ["python", pytest.param("c", marks=pytest.mark.skipif(
     shutil.which("cc") is None, reason="no C compiler (cc)"))]
+
+
+@pytest.fixture(autouse=True)
+def _reuse_small_outputs(monkeypatch):
+    """Small arrays here: let the C backend reuse them (it allocates below 16 KiB)."""
+    monkeypatch.setattr(executable, "MIN_REUSE_BYTES", 0)
 
 
 def _loss(params, x, y):

@@ -24,6 +24,9 @@ import numpy as np
 from ..ir import Graph
 
 TR_ENOMEM, TR_EINDEX, TR_ENEGPOW, TR_EALIGN = 1, 2, 3, 4
+# a smaller donated output is allocated anyway: np.empty of a few KiB costs less than
+# the checks that would let it reuse the donated array
+MIN_REUSE_BYTES = 16384
 
 
 class CallError(RuntimeError):
@@ -51,17 +54,34 @@ def _pointer_call(ffi: Any, ns: dict[str, Any]) -> str:
     return "fb(BC, {}, False)"
 
 
+def _may_take(i: int, n: int) -> str:
+    """Python testing that input i (C-contiguous) may become an output: `_free`, with
+    the common case written out (x_i owns its memory; each other input owns its own
+    or is a view of another owner: b_k is x_k.base)."""
+    disjoint = [f"(x{k} is not x{i} if b{k} is None else b{k} is not x{i} and "
+                f"type(b{k}) is ndarray and b{k}.base is None)" for k in range(n) if k != i]
+    others = "".join(f"x{k}, " for k in range(n) if k != i)
+    return (f"x{i}.flags.writeable and (b{i} is None and {' and '.join(disjoint) or 'True'} "
+            f"or free(x{i}, ({others})))")
+
+
 def _free(x: np.ndarray, others: tuple) -> bool:
-    """May the generated code overwrite x (C-contiguous, checked by the caller) while
-    reading `others`? Two arrays that own their memory are disjoint; anything else
-    is asked of numpy (a bounds check, about 0.2 µs)."""
-    flags = x.flags
-    if not (flags.writeable and flags.aligned):
+    """May the generated code overwrite x (C-contiguous: checked by the caller; a
+    misaligned x is refused by the entry, and the slow path then allocates) while
+    reading `others`? Arrays owning their memory are disjoint, and so is a view of
+    another owner; anything else is asked of numpy (a bounds check)."""
+    if not x.flags.writeable:
         return False
-    mine = x.base is None
+    if x.base is not None:
+        return not any(np.may_share_memory(x, y) for y in others)
     for y in others:
-        if y is x or ((not mine or y.base is not None) and np.may_share_memory(x, y)):
-            return False
+        base = y.base
+        if base is None:
+            if y is x:
+                return False
+        elif base is x or type(base) is not np.ndarray or base.base is not None:
+            if base is x or np.may_share_memory(x, y):
+                return False
     return True
 
 
@@ -102,7 +122,8 @@ class NativeExecutable:
 
     def donating(self, donated: frozenset[int]) -> Callable[[Sequence[Any]], list[np.ndarray]]:
         """The call for inputs `donated` (indices) whose buffers outputs may take."""
-        reuse = {j: i for j, i in self.reuse.items() if i in donated}
+        reuse = {j: i for j, i in self.reuse.items() if i in donated
+                 and self._out_types[j].size * self._out_types[j].dtype.itemsize >= MIN_REUSE_BYTES}
         if not reuse:
             return self._fast
         key = frozenset(reuse.values())
@@ -135,11 +156,12 @@ class NativeExecutable:
             lines.append(f"    {', '.join(xs)}, = inputs")
             lines.append("    if " + " or ".join(f"({c})" for c in checks) + ":")
             lines.append("        return slow(inputs)")
+        if reuse:
+            lines.append(f"    {', '.join(f'b{i}' for i in range(n))}, = "
+                         f"{', '.join(f'x{i}.base' for i in range(n))},")
         for j in range(len(outs)):
             if j in reuse:
-                i = reuse[j]
-                others = "".join(f"{x}, " for k, x in enumerate(xs) if k != i)
-                lines.append(f"    o{j} = x{i} if free(x{i}, ({others})) else empty(OSH{j}, OD{j})")
+                lines.append(f"    o{j} = x{reuse[j]} if {_may_take(reuse[j], n)} else empty(OSH{j}, OD{j})")
             else:
                 lines.append(f"    o{j} = empty(OSH{j}, OD{j})")
         args = ", ".join(["S", "ST", "E", "T[0]"] + [pointer.format(f"x{i}") for i in range(n)]

@@ -9,8 +9,15 @@ import pytest
 
 import tracer as tr
 from tracer.backends.c.fusion import fuse
+from tracer.vm import executable
 
 RNG = np.random.default_rng(7)
+
+
+@pytest.fixture(autouse=True)
+def _reuse_small_outputs(monkeypatch):
+    """Small arrays here, so that the refusals below are the schedule's, not the size's."""
+    monkeypatch.setattr(executable, "MIN_REUSE_BYTES", 0)
 
 
 def _address(a: np.ndarray) -> int:
@@ -168,6 +175,12 @@ def test_non_contiguous_read_only_and_overlapping_inputs_are_not_reused():
     keep = W.copy()
     np.testing.assert_allclose(step(W, W), _update(keep, keep))      # the same array twice
     np.testing.assert_array_equal(W, keep)
+    for other in (lambda a: a.T, lambda a: np.frombuffer(a).reshape(16, 16),
+                  lambda a: np.asarray(memoryview(a))):          # views of the donated array
+        W = RNG.standard_normal((16, 16))
+        keep = W.copy()
+        np.testing.assert_allclose(step(W, other(W)), _update(keep, other(keep)))
+        np.testing.assert_array_equal(W, keep)
     base = RNG.standard_normal((2, 16, 16))
     keep = base.copy()
     np.testing.assert_allclose(step(base[0], base[0]), _update(keep[0], keep[0]))
@@ -195,6 +208,14 @@ def test_one_input_is_reused_by_one_output():
     np.testing.assert_allclose(got[0], W + 1.0)
     np.testing.assert_allclose(got[1], W * 2.0)
     assert not np.shares_memory(got[0], got[1])
+
+
+def test_small_outputs_are_allocated_by_default(monkeypatch):
+    monkeypatch.setattr(executable, "MIN_REUSE_BYTES", 16384)
+    step = _donating(_update)
+    small, big = np.ones((8, 8)), np.ones((64, 64))     # 512 and 32768 bytes
+    assert step(small, small * 2) is not small
+    assert step(big, big * 2) is big
 
 
 def test_strided_leaves_in_an_in_place_loop():

@@ -328,10 +328,13 @@ static int {name}_outer(const {t} *c, {t} alpha, int rl, const int64_t *ln, cons
         {t} am = a[p.abat[0] + p.moff[m] + p.akoff[0]];
         const {t} *crow = c + m * p.N;
         {t} *orow = o + m * p.N;
+        /* simd: o may be c itself (donated), which gcc's alias check would run scalar */
         if (p.b_view) {{
             int64_t sb = p.sBn;
+            #pragma omp simd
             for (int64_t j = 0; j < p.N; j++) orow[j] = crow[j] + alpha * (am * bk[j * sb]);
         }} else {{
+            #pragma omp simd
             for (int64_t j = 0; j < p.N; j++) orow[j] = crow[j] + alpha * (am * bk[p.noff[j]]);
         }}
     }}
