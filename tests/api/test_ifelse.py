@@ -234,3 +234,21 @@ def test_untaken_heavy_branch_costs_nothing(rng, backend):
     heavy = _best(f, yes, a, b, repeat=3)
     light = _best(f, no, a, b, repeat=7)
     assert heavy >= 10 * light, f"heavy {heavy * 1e3:.1f} ms, light {light * 1e3:.1f} ms"
+
+
+def heavy_or_light_loss(x, w, c):
+    return tr.ifelse(c, (x @ w @ w @ w).sum(), (x * 3.0).sum())
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_untaken_heavy_branch_costs_nothing_in_the_gradient(rng, backend):
+    """The gradient is lazy too (graph_opt/branches.py): the light call skips the three
+    1500x1500 backward matmuls, at least 10x faster than the heavy one."""
+    x, w = rng.standard_normal((N, N)), rng.standard_normal((N, N)) / N
+    g = tr.compile(tr.grad(heavy_or_light_loss), backend=backend)
+    yes, no = np.bool_(True), np.bool_(False)
+    np.testing.assert_allclose(g(x, w, yes), np.ones((N, N)) @ w.T @ w.T @ w.T, rtol=1e-10)
+    assert_same(g(x, w, no), np.full((N, N), 3.0))
+    heavy = _best(g, x, w, yes, repeat=3)
+    light = _best(g, x, w, no, repeat=7)
+    assert heavy >= 10 * light, f"heavy {heavy * 1e3:.1f} ms, light {light * 1e3:.1f} ms"

@@ -1,6 +1,7 @@
 """The optimizer: one ordered list of named passes, each run to a fixpoint.
 
     canonicalize  drop no-ops, merge layout chains, lift broadcasts, fold constants
+    branches      push readers of an ifelse into its branches (lazy gradients)
     specialize    pow(x, 2) -> x*x; c ± alpha*dot(a, b) -> gemm_acc
     cleanup       canonicalize again what specialize built (negated alphas)
 
@@ -12,13 +13,14 @@ from __future__ import annotations
 import os
 
 from ..ir import Graph
-from . import canonicalize, fold, specialize
+from . import branches, canonicalize, fold, specialize
 from .engine import Rule, run_pass
 
 CANONICALIZE: list[Rule] = canonicalize.RULES + fold.RULES
 
 PIPELINE: list[tuple[str, list[Rule]]] = [
     ("canonicalize", CANONICALIZE),
+    ("branches", branches.RULES + CANONICALIZE),
     ("specialize", specialize.RULES),
     ("cleanup", CANONICALIZE),
 ]
