@@ -6,6 +6,8 @@ includes any compilation: it is never timed.
 """
 from __future__ import annotations
 
+import os
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -76,8 +78,43 @@ class Group:
     tags: tuple[str, ...] = field(default_factory=tuple)
 
 
-def spin(seconds: float) -> None:
-    """Busy-wait: lets other libraries' spinning worker threads go idle before a sample."""
+def spin(seconds: float, settle_max_s: float = 1.0) -> None:
+    """Busy-wait `seconds`, then on until no other thread of this process has used the
+    CPU for a while (at most `settle_max_s` more): the previous system's BLAS/OpenMP
+    workers keep spinning after its call (numpy's OpenBLAS for ~0.1-0.3 s) and would
+    otherwise steal a core from the next system's sample."""
     end = time.perf_counter() + seconds
     while time.perf_counter() < end:
         pass
+    deadline = time.perf_counter() + settle_max_s
+    last, quiet_since = _other_threads_cpu(), time.perf_counter()
+    while time.perf_counter() < deadline and last is not None:
+        now_cpu = _other_threads_cpu()
+        now = time.perf_counter()
+        if now_cpu != last:
+            last, quiet_since = now_cpu, now
+        elif now - quiet_since >= SETTLE_QUIET_S:
+            return
+
+
+SETTLE_QUIET_S = 0.03   # three clock ticks with no CPU time in any other thread
+
+
+def _other_threads_cpu() -> int | None:
+    """Clock ticks (user + system) used so far by this process's threads other than the
+    calling one (Linux /proc; None elsewhere)."""
+    me = threading.get_native_id()
+    total = 0
+    try:
+        for tid in os.listdir("/proc/self/task"):
+            if int(tid) == me:
+                continue
+            try:
+                with open(f"/proc/self/task/{tid}/stat") as f:
+                    fields = f.read().rsplit(")", 1)[1].split()
+            except OSError:          # the thread ended meanwhile
+                continue
+            total += int(fields[11]) + int(fields[12])
+    except OSError:
+        return None
+    return total
