@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 import tracer as tr
-from tracer.backends.c.loader import blas_pointers
+from tracer.backends.c import blas
 
 rng = np.random.default_rng(7)
 
@@ -21,13 +21,13 @@ def two_threads():
 
 
 def test_openblas_thread_control_is_found_when_the_library_has_it():
-    dgemm, *_, threads_local = blas_pointers()
-    from tracer.backends.c.loader import _DlInfo
-
-    info = _DlInfo()
-    assert ctypes.CDLL(None).dladdr(ctypes.c_void_p(dgemm), ctypes.byref(info))
-    has_it = hasattr(ctypes.CDLL(info.fname.decode()), "openblas_set_num_threads_local")
-    assert bool(threads_local) == has_it
+    for chosen in (blas.scipy_blas(), blas.numpy_blas()):
+        if chosen is None:
+            continue
+        path = blas.library_path(chosen.pointers[0])
+        assert path is not None
+        has_it = hasattr(ctypes.CDLL(path), "openblas_set_num_threads_local")
+        assert bool(chosen.threads_local) == has_it
 
 
 # (lhs, rhs) shapes at or above the split threshold (M*N*K >= 2**20): tall, wide, batched

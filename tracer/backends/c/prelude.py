@@ -49,18 +49,41 @@ PRELUDE = r"""
 #define TR_PAR 32768          /* fewer elements than this never start threads */
 #define TR_CHUNK 8192         /* fixed reduction chunk: results independent of threads */
 
-typedef void (*tr_dgemm_t)(char *, char *, int *, int *, int *, double *, double *, int *,
-                           double *, int *, double *, double *, int *);
-typedef void (*tr_sgemm_t)(char *, char *, int *, int *, int *, float *, float *, int *,
-                           float *, int *, float *, float *, int *);
-typedef void (*tr_dgemv_t)(char *, int *, int *, double *, double *, int *, double *, int *,
-                           double *, double *, int *);
-typedef void (*tr_sgemv_t)(char *, int *, int *, float *, float *, int *, float *, int *,
-                           float *, float *, int *);
-static tr_dgemm_t tr_dgemm = 0;
-static tr_sgemm_t tr_sgemm = 0;
-static tr_dgemv_t tr_dgemv = 0;
-static tr_sgemv_t tr_sgemv = 0;
+/* The BLAS routines (blas.py chooses the library). Fortran's gemm/gemv take every
+   argument by pointer; with a 64-bit-integer (ILP64) build the integers are int64_t, so
+   the tr_*_call wrappers widen them: generated code calls one signature either way. */
+static void *tr_dgemm = 0, *tr_sgemm = 0, *tr_dgemv = 0, *tr_sgemv = 0;
+static int tr_blas_ilp64 = 0;
+
+#define TR_GEMM_CALL(NAME, T)                                                              \
+static void NAME##_call(char *ta, char *tb, int *m, int *n, int *k, T *alpha, T *a, int *lda, \
+                        T *b, int *ldb, T *beta, T *c, int *ldc) {                         \
+    if (tr_blas_ilp64) {                                                                   \
+        int64_t m_ = *m, n_ = *n, k_ = *k, la = *lda, lb = *ldb, lc = *ldc;                \
+        ((void (*)(char *, char *, int64_t *, int64_t *, int64_t *, T *, T *, int64_t *,   \
+                   T *, int64_t *, T *, T *, int64_t *))NAME)(ta, tb, &m_, &n_, &k_, alpha, \
+                                                              a, &la, b, &lb, beta, c, &lc); \
+    } else {                                                                               \
+        ((void (*)(char *, char *, int *, int *, int *, T *, T *, int *, T *, int *, T *,  \
+                   T *, int *))NAME)(ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc); \
+    }                                                                                      \
+}
+#define TR_GEMV_CALL(NAME, T)                                                              \
+static void NAME##_call(char *t, int *m, int *n, T *alpha, T *a, int *lda, T *x, int *incx, \
+                        T *beta, T *y, int *incy) {                                        \
+    if (tr_blas_ilp64) {                                                                   \
+        int64_t m_ = *m, n_ = *n, la = *lda, ix = *incx, iy = *incy;                       \
+        ((void (*)(char *, int64_t *, int64_t *, T *, T *, int64_t *, T *, int64_t *, T *, \
+                   T *, int64_t *))NAME)(t, &m_, &n_, alpha, a, &la, x, &ix, beta, y, &iy); \
+    } else {                                                                               \
+        ((void (*)(char *, int *, int *, T *, T *, int *, T *, int *, T *, T *,            \
+                   int *))NAME)(t, m, n, alpha, a, lda, x, incx, beta, y, incy);           \
+    }                                                                                      \
+}
+TR_GEMM_CALL(tr_dgemm, double)
+TR_GEMM_CALL(tr_sgemm, float)
+TR_GEMV_CALL(tr_dgemv, double)
+TR_GEMV_CALL(tr_sgemv, float)
 
 /* OpenBLAS's own thread pool spins after each call and fights our OpenMP pool for the
    cores (2 threads ran an MLP step 25x slower than 1). So BLAS runs on the calling thread
@@ -73,12 +96,14 @@ static int tr_nt_now = 1;
 static int tr_blas_serial(void) { return tr_blas_threads_local ? tr_blas_threads_local(1) : 0; }
 static void tr_blas_restore(int prev) { if (tr_blas_threads_local) tr_blas_threads_local(prev); }
 
-void tr_set_blas(void *dgemm, void *sgemm, void *dgemv, void *sgemv, void *threads_local) {
+void tr_set_blas(void *dgemm, void *sgemm, void *dgemv, void *sgemv, void *threads_local,
+                 int ilp64) {
     tr_blas_threads_local = (tr_blas_threads_t)threads_local;
-    tr_dgemm = (tr_dgemm_t)dgemm;
-    tr_sgemm = (tr_sgemm_t)sgemm;
-    tr_dgemv = (tr_dgemv_t)dgemv;
-    tr_sgemv = (tr_sgemv_t)sgemv;
+    tr_dgemm = dgemm;
+    tr_sgemm = sgemm;
+    tr_dgemv = dgemv;
+    tr_sgemv = sgemv;
+    tr_blas_ilp64 = ilp64;
 }
 
 static void *tr_alloc(int64_t bytes) {

@@ -239,5 +239,5 @@ _PRODUCT_PAR = "#define TR_PRODUCT_PAR (1 << 20)  /* M*N*K from which products u
 
 PRELUDE_INDEX = _PRODUCT_PAR + _PLANS + "".join(
     _GEMM.replace("TAG", tag).replace("GEMM", gemm).replace("GEMV", gemv).replace("@T@", t)
-    for tag, t, gemm, gemv in (("f64", "double", "tr_dgemm", "tr_dgemv"),
-                               ("f32", "float", "tr_sgemm", "tr_sgemv")))
+    for tag, t, gemm, gemv in (("f64", "double", "tr_dgemm_call", "tr_dgemv_call"),
+                               ("f32", "float", "tr_sgemm_call", "tr_sgemv_call")))
