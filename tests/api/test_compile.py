@@ -167,6 +167,12 @@ def test_bad_arguments_raise_type_error_naming_them(args, expected):
         f(*args)
 
 
+def test_byte_swapped_arrays_are_read_as_numpy_reads_them():
+    f = tr.compile(lambda x, y: x * y + 1)
+    got = f(X.astype(">f8"), Y.astype(">f4"))
+    assert_same(got, X * Y.astype(np.float32) + 1)
+
+
 def test_bad_leaf_inside_pytree_is_named_by_path():
     f = tr.compile(lambda p: p["w"] * 2)
     with pytest.raises(TypeError, match=r"argument p\['w'\]: .*got str"):

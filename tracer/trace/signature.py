@@ -40,6 +40,8 @@ def leaf_spec(value: Any, path: str) -> tuple[LeafSpec, Any]:
     else:
         raise TypeError(f"argument {path}: expected an array, a Python scalar or a pytree "
                         f"(tuple/list/dict) of them, got {type(value).__name__}")
+    if not arr.dtype.isnative and is_supported(arr.dtype.newbyteorder("=")):
+        arr = arr.astype(arr.dtype.newbyteorder("="))      # byte-swapped: numpy's values
     if not is_supported(arr.dtype):
         raise TypeError(f"argument {path}: arrays of dtype {arr.dtype} are not supported "
                         "(supported: bool, int8-64, uint8-64, float32, float64)")
