@@ -12,6 +12,8 @@ Flags and why:
   if-convert selects and min/max into blends; NaN and inf results are unchanged.
 - `-fwrapv`: signed overflow wraps as numpy's does (the prelude also computes
   integer arithmetic in unsigned types).
+- `-ffp-contract=off`: no fused multiply-add where the source has a multiply and an
+  add; numpy rounds each ufunc's result, so `a*b + c` stays bit-identical to numpy's.
 - no `-ffast-math`: it would assume no NaN/inf and reassociate sums.
 - `-Wl,--no-as-needed -lmvec -lm`: link glibc's vector math library even though
   the compiler driver lists libraries before the source file.
@@ -26,7 +28,7 @@ import shutil
 from ...cache import compiled_library
 
 FLAGS = ["-O3", "-march=native", "-std=gnu11", "-fPIC", "-shared", "-fopenmp",
-         "-fno-math-errno", "-fno-trapping-math", "-fwrapv", "-w"]
+         "-fno-math-errno", "-fno-trapping-math", "-ffp-contract=off", "-fwrapv", "-w"]
 LIBS = ["-Wl,--no-as-needed", "-lmvec", "-lm"]
 
 
