@@ -10,6 +10,8 @@ import tracer as tr
 from tracer.api.fastpath import make_matcher
 from tracer.trace import leaf_spec, pytree
 
+from ..backends.c.support import needs_cc
+
 Pair = namedtuple("Pair", "a b")
 rng = np.random.default_rng(0)
 
@@ -105,3 +107,53 @@ def test_pytree_call_with_traced_leaf_inlines_inside_another_trace():
     outer = tr.compile(lambda p, x: inner(p, x) + 1)
     np.testing.assert_allclose(outer(p, x), p["a"] * x + 1)
     np.testing.assert_allclose(tr.grad(lambda p, x: inner(p, x).sum())(p, x)["a"], x)
+
+
+# -- the hot path: the last plain-array signature, checked and run in one call (C) ----
+@needs_cc
+def test_hot_path_switches_between_signatures_and_layouts():
+    f = tr.compile(lambda x, y: x * y + x, backend="c")
+    a, b = _arr(3, 4), _arr(3, 4)
+    c, d = _arr(5), _arr(5)
+    for _ in range(3):     # alternate: each call checks the last signature, then falls back
+        np.testing.assert_array_equal(f(a, b), a * b + a)
+        np.testing.assert_array_equal(f(c, d), c * d + c)
+        np.testing.assert_array_equal(f(a.T, b.T), a.T * b.T + a.T)   # same types, strided
+        np.testing.assert_array_equal(f(a[:, ::2], b[:, ::2]), a[:, ::2] * b[:, ::2] + a[:, ::2])
+        f32 = f(a.astype("float32"), b.astype("float32"))
+        assert f32.dtype == np.float32
+    assert f.cache_size == 5       # f64 (3,4), (5,), (4,3), (3,2); f32 (3,4)
+    assert f._hot is not None
+
+
+@needs_cc
+def test_hot_path_builds_pytree_results_and_takes_donations():
+    f = tr.compile(lambda w, g: {"w": w - 0.5 * g, "n": (w * w).sum()}, backend="c",
+                   donate_argnums=0)
+    w, g = _arr(64, 64), _arr(64, 64)
+    want = {"w": w - 0.5 * g, "n": (w * w).sum()}
+    first = f(w.copy(), g)
+    mine = w.copy()
+    second = f(mine, g)             # the hot path: the update may take `mine`'s memory
+    for got in (first, second):
+        assert set(got) == {"w", "n"}
+        np.testing.assert_allclose(got["w"], want["w"], rtol=1e-12)
+        np.testing.assert_allclose(got["n"], want["n"], rtol=1e-12)
+    np.testing.assert_array_equal(g, g.copy())
+
+
+@needs_cc
+def test_hot_path_is_not_taken_inside_a_trace():
+    """A compiled function called on arrays while its closure is traced inlines."""
+    x = _arr(3)
+    inner = {}
+
+    def outer(s):
+        inner["f"] = tr.compile(lambda a: a * s, backend="c")
+        return inner["f"](x).sum()
+
+    f = tr.compile(lambda a: a * 2.0, backend="c")
+    f(x)
+    assert f._hot is not None
+    np.testing.assert_allclose(tr.grad(lambda s: f(x).sum() * s)(1.5), (x * 2.0).sum())
+    np.testing.assert_allclose(tr.grad(outer)(2.0), x.sum())

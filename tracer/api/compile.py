@@ -217,6 +217,7 @@ class Lowered:
         self.donated = donated      # flat leaf indices the caller donates
         self._executable: Any = None
         self._call: Any = None      # the executable, or its donating call
+        self._hot: Any = _UNSET     # hot_path(), made on first use
         self._graph = optimize(traced.graph) if optimizer_enabled() else traced.graph
         # Python ints the trace assumed fit a narrower loop dtype: (argument index, dtype)
         self._int_bounds = [(traced.graph.inputs.index(param), dtype)
@@ -249,6 +250,16 @@ class Lowered:
 
     def source(self) -> str:
         return self.executable().source
+
+    def hot_path(self) -> Callable[[tuple], Any] | None:
+        """`call(args)` -> result for exactly this signature's plain ndarray arguments,
+        None for any others (the executable's `exact` call, which also builds the
+        result); None where the backend has no such call."""
+        if self._hot is _UNSET:
+            exact = getattr(self.executable(), "exact", None)
+            self._hot = (exact(self.donated, self._build)
+                         if exact is not None and not self._int_bounds else None)
+        return self._hot
 
     def compile(self) -> Compiled:
         return Compiled(self)
@@ -327,6 +338,7 @@ class _BoundCompiled:
 
 
 _MATCHERS_KEPT = 8
+_UNSET = object()
 
 
 def _array_key(args: tuple) -> tuple | None:
@@ -363,6 +375,7 @@ class CompiledFunction:
         # The common call (plain ndarrays, no keywords, nothing static) skips the
         # pytree walk: (dtype, shape) per argument is the whole signature.
         self._fast: dict[tuple, Lowered] = {}
+        self._hot: Callable[[tuple], Any] | None = None   # see __call__
         # pytree calls: the matchers of recently used signatures, newest first
         self._matchers: list[tuple[Matcher, Lowered]] = []
         self._bound: dict[int, tuple[weakref.ref, CompiledFunction]] = {}
@@ -389,10 +402,16 @@ class CompiledFunction:
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         tracing_now = current_trace() is not None
+        hot = self._hot
+        if hot is not None and not kwargs and not tracing_now:
+            out = hot(args)          # the last plain-array signature, checked and run
+            if out is not None:
+                return out
         fast_key = None if kwargs or self._plan.static_nums or tracing_now else _array_key(args)
         if fast_key is not None:
             lowered = self._fast.get(fast_key)
             if lowered is not None:
+                self._hot = lowered.hot_path()
                 return lowered.run(args)
         if not (kwargs or self._plan.static_nums or tracing_now):
             for match, lowered in self._matchers:
@@ -407,6 +426,7 @@ class CompiledFunction:
         lowered, arrays = self._lookup(tree, leaves, treedef, static, nums, args, kwargs)
         if fast_key is not None:
             self._fast[fast_key] = lowered
+            self._hot = lowered.hot_path()
         elif lowered.matcher is not None and not kwargs:
             self._remember(lowered)
         return lowered.run(arrays)
@@ -454,6 +474,7 @@ class CompiledFunction:
     def clear_cache(self) -> None:
         self._cache.clear()
         self._fast.clear()
+        self._hot = None
         self._matchers.clear()
 
     @property

@@ -122,8 +122,7 @@ class NativeExecutable:
 
     def donating(self, donated: frozenset[int]) -> Callable[[Sequence[Any]], list[np.ndarray]]:
         """The call for inputs `donated` (indices) whose buffers outputs may take."""
-        reuse = {j: i for j, i in self.reuse.items() if i in donated
-                 and self._out_types[j].size * self._out_types[j].dtype.itemsize >= MIN_REUSE_BYTES}
+        reuse = self._reuse_for(donated)
         if not reuse:
             return self._fast
         key = frozenset(reuse.values())
@@ -131,13 +130,26 @@ class NativeExecutable:
             self._donating[key] = self._make_fast_path(reuse)
         return self._donating[key]
 
-    def _make_fast_path(self, reuse: dict[int, int]) -> Callable[[Sequence[Any]], list[np.ndarray]]:
+    def exact(self, donated: frozenset[int], finish: Callable[[list], Any] | None) -> Callable:
+        """`call(inputs)` for exactly the traced types (contiguous ndarrays), that returns
+        None for any other inputs instead of converting them, and `finish(outputs)`
+        (None: the only output) otherwise: a caller's whole fast path in one function."""
+        reuse = self._reuse_for(donated)
+        return self._make_fast_path(reuse, exact=True, finish=finish)
+
+    def _reuse_for(self, donated: frozenset[int]) -> dict[int, int]:
+        return {j: i for j, i in self.reuse.items() if i in donated
+                and self._out_types[j].size * self._out_types[j].dtype.itemsize >= MIN_REUSE_BYTES}
+
+    def _make_fast_path(self, reuse: dict[int, int], exact: bool = False,
+                        finish: Callable[[list], Any] | None = None) -> Callable:
         """Generated Python for the common call: contiguous inputs of the traced types;
-        output j is input reuse[j] when that input may be written (see `_free`)."""
+        output j is input reuse[j] when that input may be written (see `_free`). Other
+        inputs go to the slow path, or (exact) get None."""
         ns: dict[str, Any] = {"ndarray": np.ndarray, "empty": np.empty,
                               "entry": self._entry, "free": _free,
                               "S": self._S, "ST": self._ST, "E": self._E, "T": self._threads,
-                              "slow": self._slow, "fail": self._fail}
+                              "slow": self._slow, "fail": self._fail, "finish": finish}
         pointer = _pointer_call(self._ffi, ns)
         n = len(self._in_types)
         xs = [f"x{i}" for i in range(n)]
@@ -151,11 +163,12 @@ class NativeExecutable:
         for j, t in enumerate(self._out_types):
             ns[f"OD{j}"], ns[f"OSH{j}"] = t.dtype, t.shape
             outs.append(f"o{j}")
-        lines = ["def call(inputs):", f"    if len(inputs) != {n}:", "        return slow(inputs)"]
+        miss = "        return None" if exact else "        return slow(inputs)"
+        lines = ["def call(inputs):", f"    if len(inputs) != {n}:", miss]
         if n:
             lines.append(f"    {', '.join(xs)}, = inputs")
             lines.append("    if " + " or ".join(f"({c})" for c in checks) + ":")
-            lines.append("        return slow(inputs)")
+            lines.append(miss)
         if reuse:
             lines.append(f"    {', '.join(f'b{i}' for i in range(n))}, = "
                          f"{', '.join(f'x{i}.base' for i in range(n))},")
@@ -168,8 +181,13 @@ class NativeExecutable:
                          + [pointer.format(f"o{j}") for j in range(len(outs))])
         # a misaligned input (rare: views into byte buffers) is refused by the entry
         # before any work; the slow path then copies it
-        lines += [f"    rc = entry({args})", "    if rc:", "        return fail(rc, inputs)",
-                  f"    return [{', '.join(outs)}]"]
+        result = f"[{', '.join(outs)}]"
+        if exact:
+            result = outs[0] if finish is None and len(outs) == 1 else f"finish({result})"
+        failed = "fail(rc, inputs)" if not exact else \
+            ("fail(rc, inputs)[0]" if finish is None else "finish(fail(rc, inputs))")
+        lines += [f"    rc = entry({args})", "    if rc:", f"        return {failed}",
+                  f"    return {result}"]
         exec(compile("\n".join(lines) + "\n", "<tracer call>", "exec"), ns)
         return ns["call"]
 
