@@ -79,6 +79,14 @@ def _line(name: str, t: str, ident: str, comb: str, pairwise: bool, a: str) -> s
 """
 
 
+def par_for(loop: str, body: str) -> str:
+    """C of `loop { body }` over OpenMP threads when `par` holds, else plain: an
+    `omp parallel if(0)` still enters libgomp, which costs a futex syscall per region."""
+    return (f"    if (par) {{\n        #pragma omp parallel for num_threads(nt) schedule(static)\n"
+            f"        {loop} {{\n{body}\n        }}\n    }} else {{\n"
+            f"        {loop} {{\n{body}\n        }}\n    }}\n")
+
+
 def reduce_kernel(op: Op, dtype: np.dtype) -> tuple[str, str]:
     """(name, C) of `int name(r, n, x, xs, mask, out, nt)` reducing the masked axes."""
     t = ctype(dtype)
@@ -86,6 +94,31 @@ def reduce_kernel(op: Op, dtype: np.dtype) -> tuple[str, str]:
     ident, comb = combine(op, dtype)
     a = accumulator(dtype)
     line = _line(name, t, ident, comb, op is Op.REDUCE_SUM and dtype.kind == "f", a)
+    slab = f"""            int64_t row = c / nb, b0 = (c % nb) * TR_B;
+            int64_t len = m - b0 < TR_B ? m - b0 : TR_B;
+            const {t} *xr = x + tr_offset(kr - 1, kn, ks, row) + b0 * ms;
+            {t} *orow = o + row * m + b0;
+            for (int64_t i = 0; i < len; i++) orow[i] = {ident};
+            for (int64_t q = 0; q < nred; q++) {{
+                const {t} *xq = xr + roff[q];
+                if (ms == 1) {{         /* contiguous rows: a vectorizable loop */
+                    #pragma omp simd
+                    for (int64_t i = 0; i < len; i++) {{ {t} acc = orow[i], v = xq[i]; orow[i] = {comb}; }}
+                }} else {{
+                    for (int64_t i = 0; i < len; i++) {{ {t} acc = orow[i], v = xq[i * ms]; orow[i] = {comb}; }}
+                }}
+            }}"""
+    rows_body = f"""            const {t} *xo = x + tr_offset(kr, kn, ks, i);
+            {a} acc = {ident};
+            for (int64_t q = 0; q < nq; q++) {{
+                const {t} *xq = xo + (rr ? tr_offset(rr - 1, rn, rs, q) : 0);
+                for (int64_t c = 0; c < nc; c++) {{
+                    int64_t len = L - c * TR_CHUNK < TR_CHUNK ? L - c * TR_CHUNK : TR_CHUNK;
+                    {a} v = {name}_line(xq + c * TR_CHUNK * ls, len, ls);
+                    acc = {comb};
+                }}
+            }}
+            o[i] = acc;"""
     return name, line + f"""
 /* Kept dims outer, reduced dims inner; or, when a kept dim is the fastest, add slabs. */
 static int {name}(int r, const int64_t *n, const {t} *x, const int64_t *xs,
@@ -109,44 +142,13 @@ static int {name}(int r, const int64_t *n, const {t} *x, const int64_t *xs,
         if (!roff) return TR_ENOMEM;
         tr_offsets(rr, rn, rs, roff);
         int64_t nb = (m + TR_B - 1) / TR_B;
-        #pragma omp parallel for if(par) num_threads(nt) schedule(static)
-        for (int64_t c = 0; c < rows * nb; c++) {{
-            int64_t row = c / nb, b0 = (c % nb) * TR_B;
-            int64_t len = m - b0 < TR_B ? m - b0 : TR_B;
-            const {t} *xr = x + tr_offset(kr - 1, kn, ks, row) + b0 * ms;
-            {t} *orow = o + row * m + b0;
-            for (int64_t i = 0; i < len; i++) orow[i] = {ident};
-            for (int64_t q = 0; q < nred; q++) {{
-                const {t} *xq = xr + roff[q];
-                if (ms == 1) {{         /* contiguous rows: a vectorizable loop */
-                    #pragma omp simd
-                    for (int64_t i = 0; i < len; i++) {{ {t} acc = orow[i], v = xq[i]; orow[i] = {comb}; }}
-                }} else {{
-                    for (int64_t i = 0; i < len; i++) {{ {t} acc = orow[i], v = xq[i * ms]; orow[i] = {comb}; }}
-                }}
-            }}
-        }}
-        free(roff);
+{par_for("for (int64_t c = 0; c < rows * nb; c++)", slab)}        free(roff);
         return TR_OK;
     }}
     int64_t L = rr ? rn[rr - 1] : 1, ls = rr ? rs[rr - 1] : 0;
     int64_t nq = rr ? tr_prod(rr - 1, rn) : 1, nc = (L + TR_CHUNK - 1) / TR_CHUNK;
     if (!par || nout >= 4 * nt || nq * nc < 2) {{
-        #pragma omp parallel for if(par) num_threads(nt) schedule(static)
-        for (int64_t i = 0; i < nout; i++) {{
-            const {t} *xo = x + tr_offset(kr, kn, ks, i);
-            {a} acc = {ident};
-            for (int64_t q = 0; q < nq; q++) {{
-                const {t} *xq = xo + (rr ? tr_offset(rr - 1, rn, rs, q) : 0);
-                for (int64_t c = 0; c < nc; c++) {{
-                    int64_t len = L - c * TR_CHUNK < TR_CHUNK ? L - c * TR_CHUNK : TR_CHUNK;
-                    {a} v = {name}_line(xq + c * TR_CHUNK * ls, len, ls);
-                    acc = {comb};
-                }}
-            }}
-            o[i] = acc;
-        }}
-        return TR_OK;
+{par_for("for (int64_t i = 0; i < nout; i++)", rows_body)}        return TR_OK;
     }}
     /* few long reductions: the same chunks, computed in parallel, combined in order */
     {a} *part = ({a} *)malloc((size_t)(nq * nc) * sizeof({a}));
@@ -175,7 +177,17 @@ def arg_kernel(op: Op, dtype: np.dtype) -> tuple[str, str]:
     name = f"{op.value}_{tag(dtype)}"
     better = ">" if op is Op.ARGMAX else "<"
     nan_start = "if (!isnan((double)best))" if dtype.kind == "f" else ""
-    nan_step = "else if (isnan((double)v)) { bi = i; break; }" if dtype.kind == "f" else ""
+    nan_step = "else if (isnan((double)v)) { bi = j; break; }" if dtype.kind == "f" else ""
+    body = f"""        const {t} *p = x + tr_offset(q, on, os, i);
+        {t} best = p[0];
+        int64_t bi = 0;
+        {nan_start}
+        for (int64_t j = 1; j < L; j++) {{
+            {t} v = p[j * ls];
+            if (v {better} best) {{ best = v; bi = j; }}
+            {nan_step}
+        }}
+        o[i] = bi;"""
     return name, f"""static int {name}(int r, const int64_t *n, const {t} *x, const int64_t *xs,
                  int axis, int64_t *o, int nt) {{
     int64_t on[64], os[64];
@@ -183,21 +195,7 @@ def arg_kernel(op: Op, dtype: np.dtype) -> tuple[str, str]:
     for (int d = 0; d < r; d++) if (d != axis) {{ on[q] = n[d]; os[q] = xs[d]; q++; }}
     int64_t nout = tr_prod(q, on), L = n[axis], ls = xs[axis];
     int par = nt > 1 && nout * L >= TR_PAR;
-    #pragma omp parallel for if(par) num_threads(nt) schedule(static)
-    for (int64_t i = 0; i < nout; i++) {{
-        const {t} *p = x + tr_offset(q, on, os, i);
-        {t} best = p[0];
-        int64_t bi = 0;
-        {nan_start}
-        for (int64_t j = 1; j < L; j++) {{
-            {t} v = p[j * ls];
-            int64_t i_ = j;
-            if (v {better} best) {{ best = v; bi = i_; }}
-            {nan_step.replace("bi = i;", "bi = i_;")}
-        }}
-        o[i] = bi;
-    }}
-    return TR_OK;
+{par_for("for (int64_t i = 0; i < nout; i++)", body)}    return TR_OK;
 }}
 """
 
@@ -208,6 +206,11 @@ def cum_kernel(op: Op, dtype: np.dtype) -> tuple[str, str]:
     name = f"{op.value}_{tag(dtype)}"
     red = Op.REDUCE_SUM if op is Op.CUMSUM else Op.REDUCE_PROD
     _, comb = combine(red, dtype)
+    body = f"""        const {t} *p = x + tr_offset(q, on, os, i);
+        {t} *w = o + tr_offset(q, on, oos, i);
+        {t} acc = p[0];
+        w[0] = acc;
+        for (int64_t j = 1; j < L; j++) {{ {t} v = p[j * ls]; acc = {comb}; w[j * lo] = acc; }}"""
     return name, f"""static int {name}(int r, const int64_t *n, const {t} *x, const int64_t *xs,
                  int axis, {t} *o, int nt) {{
     int64_t on[64], os[64], cs[64], oos[64];
@@ -217,15 +220,7 @@ def cum_kernel(op: Op, dtype: np.dtype) -> tuple[str, str]:
     int64_t nout = tr_prod(q, on), L = n[axis], ls = xs[axis], lo = cs[axis];
     if (L == 0) return TR_OK;
     int par = nt > 1 && nout * L >= TR_PAR;
-    #pragma omp parallel for if(par) num_threads(nt) schedule(static)
-    for (int64_t i = 0; i < nout; i++) {{
-        const {t} *p = x + tr_offset(q, on, os, i);
-        {t} *w = o + tr_offset(q, on, oos, i);
-        {t} acc = p[0];
-        w[0] = acc;
-        for (int64_t j = 1; j < L; j++) {{ {t} v = p[j * ls]; acc = {comb}; w[j * lo] = acc; }}
-    }}
-    return TR_OK;
+{par_for("for (int64_t i = 0; i < nout; i++)", body)}    return TR_OK;
 }}
 """
 
