@@ -270,9 +270,12 @@ class Lowered:
             if value.astype(dtype) != value:
                 raise OverflowError(f"argument {self._paths[k]}: Python integer {value} out "
                                     f"of bounds for {dtype}")
-        if self._call is None:
-            self.executable()
-        outs = self._call(flat_inputs)
+        hot = self._hot if self._hot is not _UNSET else self.hot_path()
+        if hot is not None:
+            out = hot(tuple(flat_inputs))
+            if out is not None:
+                return out
+        outs = self._call(flat_inputs)      # converts other layouts, or raises naming them
         return outs[0] if self._build is None else self._build(outs)
 
 

@@ -6,7 +6,10 @@ void *out0, ...)`: S is the graph's static table (shapes, attributes, constant
 pointers), ST the inputs' strides in elements, E four int64 of error detail,
 nt the thread count. The fast path (C-contiguous inputs of exactly the traced
 types) is generated Python with everything precomputed: one type/shape/strides
-comparison per input, one np.empty per output, one foreign call.
+comparison per input, one np.empty per output, one foreign call. `exact()` is
+the same call returning None for other inputs, as a C builtin where the backend
+provides one (backends/c/pycall.py: 0.5 us for a small function), so a caller's
+hot path is one call.
 
 Donation (jax.jit's donate_argnums): `exe.donating(inputs)` is a fast path in which
 an output the backend marked as able to take a donated input's buffer (`reuse`,
@@ -90,7 +93,7 @@ class NativeExecutable:
 
     def __init__(self, graph: Graph, source: str, ffi: Any, entry: Callable[..., int],
                  table: np.ndarray, threads: list[int], keep_alive: Sequence[Any] = (),
-                 reuse: dict[int, int] | None = None):
+                 reuse: dict[int, int] | None = None, native_call: Any = None):
         self.graph = graph
         self.source = source
         self._ffi = ffi
@@ -114,6 +117,9 @@ class NativeExecutable:
         self._st_contig = np.array(contiguous + [0], np.int64)
         self._ST = ffi.from_buffer("int64_t[]", self._st_contig)
         self.reuse = dict(reuse or {})
+        # makes the C version of `exact` (backends/c/pycall.py: native_call, its first
+        # arguments bound), or None
+        self._native_call = native_call
         self._fast = self._make_fast_path({})
         self._donating: dict[frozenset[int], Callable[[Sequence[Any]], list[np.ndarray]]] = {}
 
@@ -135,6 +141,12 @@ class NativeExecutable:
         None for any other inputs instead of converting them, and `finish(outputs)`
         (None: the only output) otherwise: a caller's whole fast path in one function."""
         reuse = self._reuse_for(donated)
+        if self._native_call is not None and not reuse:
+            def fail(rc: int, inputs: tuple) -> Any:
+                outs = self._fail(rc, list(inputs))
+                return outs[0] if finish is None else finish(outs)
+            return self._native_call(self._table, self._st_contig, self._err, self._in_types,
+                                     self._out_types, self._threads, finish, fail, self._keep)
         return self._make_fast_path(reuse, exact=True, finish=finish)
 
     def _reuse_for(self, donated: frozenset[int]) -> dict[int, int]:

@@ -45,3 +45,11 @@ def test_differential_suite_under_address_and_ub_sanitizers():
     files = [os.path.join(HERE, f) for f in ("test_elementwise.py", "test_structured.py",
                                               "test_module.py", "test_random_graphs.py")]
     run_under_sanitizers(files, "slow or not slow", timeout=3000)
+
+
+@pytest.mark.slow
+def test_the_c_call_path_under_address_and_ub_sanitizers():
+    """pycall.py's helper is built with the same flags, so ASan sees its argument checks,
+    output allocation and error paths (its RSS test is left out: ASan keeps freed memory)."""
+    files = [os.path.join(HERE, f) for f in ("test_pycall.py", "test_bad_inputs_process.py")]
+    run_under_sanitizers(files, "slow or not slow", "-k", "not leaks", timeout=1200)

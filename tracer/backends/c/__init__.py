@@ -8,13 +8,15 @@ compiler the reference backend runs instead, after one warning.
 """
 from __future__ import annotations
 
+import functools
 import warnings
 from typing import Any
 
 from ...ir import Graph
 from ...vm import NativeExecutable
 from ..python import compile_graph as compile_reference
-from .compiler import build, find_compiler
+from . import pycall
+from .compiler import build, find_compiler, flags
 from .loader import load
 from .ops_table import UnsupportedOp
 from .render_module import render
@@ -42,5 +44,11 @@ def compile_graph(graph: Graph) -> Any:
     rendered = render(graph)
     path = build(rendered.source, compiler)     # a cache hit costs ~0.2 ms: no memo here
     ffi, lib = load(path, len(graph.inputs), len(graph.outputs))
+    make = pycall.maker(compiler, flags())
+    native = None
+    if make is not None:
+        entry_v = int(ffi.cast("uintptr_t", lib.tr_entry_v))
+        native = functools.partial(pycall.native_call, make, entry_v)
     return NativeExecutable(graph, rendered.source, ffi, lib.tr_entry, rendered.table, THREADS,
-                            keep_alive=[*rendered.consts, lib], reuse=rendered.reuse)
+                            keep_alive=[*rendered.consts, lib], reuse=rendered.reuse,
+                            native_call=native)

@@ -26,6 +26,7 @@ def _ffi_for(n_in: int, n_out: int) -> cffi.FFI:
         ffi = cffi.FFI()
         args = "".join(", void *" for _ in range(n_in + n_out))
         ffi.cdef(f"int tr_entry(const int64_t *, const int64_t *, int64_t *, int{args});\n"
+                 "int tr_entry_v(const int64_t *, const int64_t *, int64_t *, int, void *const *);\n"
                  "void tr_set_blas(void *, void *, void *, void *, void *, int);")
         _ffis[(n_in, n_out)] = ffi
     return ffi

@@ -117,8 +117,12 @@ class ModuleRenderer:
                  + "".join(f"    void *{b} = 0;\n" for b in owned)
                  + "\n".join(self.decls) + "\n" + "\n".join(self.code)
                  + "\n    goto done;\ndone:\n" + cleanup + "    return rc;\n}\n")
+        pointers = ", ".join(["S", "ST", "E", "nt"] + [f"p[{k}]" for k in range(n_in + n_out)])
+        entry_v = ("/* the entry with its array pointers in one array (backends/c/pycall.py) */\n"
+                   "int tr_entry_v(const int64_t *S, const int64_t *ST, int64_t *E, int nt, "
+                   f"void *const *p) {{\n    (void)p;\n    return tr_entry({pointers});\n}}\n")
         source = "\n".join([PRELUDE, PRELUDE_INDEX, self.helpers.text(),
-                            *self.kernels.values(), entry])
+                            *self.kernels.values(), entry, entry_v])
         table = np.array(self.table.values + [0], dtype=np.int64)
         reuse = reusable_inputs(self.graph, self.schedule, self._in_place)
         return Rendered(source, table, self.consts, reuse)

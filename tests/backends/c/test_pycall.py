@@ -1,0 +1,119 @@
+"""The module's own Python-API call (render_pycall.py): numpy's results for exactly the
+traced argument types, None for every other argument (the caller's general path then
+runs), errors from generated code raised as on the cffi path, and no leaks."""
+from __future__ import annotations
+
+import sys
+
+import numpy as np
+import pytest
+
+import tracer as tr
+from tracer.backends.c import compile_graph, pycall
+from tracer.ir import Op, make_node
+
+from .support import graph, needs_cc, params
+from .test_memory import _rss_bytes
+
+pytestmark = [needs_cc, pytest.mark.skipif(pycall._include_flags() is None,
+                                           reason="no Python/numpy headers")]
+
+
+def _exact(g, finish=None):
+    exe = compile_graph(g)
+    call = exe.exact(frozenset(), finish)
+    assert type(call).__name__ == "builtin_function_or_method"
+    return call
+
+
+def _axpy():
+    pa, pb = params(("float64", (2, 3)), ("float64", (2, 3)))
+    return graph([pa, pb], [make_node(Op.ADD, [make_node(Op.MUL, [pa, pb]), pa])])
+
+
+def test_exact_arguments_give_numpy_results(rng):
+    call = _exact(_axpy())
+    x, y = rng.standard_normal((2, 3)), rng.standard_normal((2, 3))
+    got = call((x, y))
+    assert got.dtype == np.float64 and got.shape == (2, 3) and got.flags.owndata
+    np.testing.assert_array_equal(got, x * y + x)
+    assert not np.shares_memory(got, x)
+
+
+def _others(x):
+    odd = np.zeros(x.size * 8 + 1, np.uint8)[1:].view(np.float64).reshape(x.shape)
+    odd[...] = x
+    return {
+        "arity": (x,), "three": (x, x, x), "list": [x, x],
+        "float32": (x.astype(np.float32), x), "int64": (x.astype(np.int64), x),
+        "byte-swapped": (x.astype(">f8"), x), "misaligned": (odd, x),
+        "shape": (x.T.copy(), x), "rank": (x.ravel(), x), "strided": (x[:, ::-1], x),
+        "fortran": (np.asfortranarray(x), x), "scalar": (1.0, x), "list leaf": (x.tolist(), x),
+        "subclass": (x.view(np.ma.MaskedArray), x), "none": (None, x),
+    }
+
+
+@pytest.mark.parametrize("case", list(_others(np.zeros((2, 3)))))
+def test_every_other_argument_gets_none(case, rng):
+    call = _exact(_axpy())
+    args = _others(rng.standard_normal((2, 3)))[case]
+    assert call(args) is None
+
+
+def test_several_outputs_zero_dim_and_empty(rng):
+    pa, pb = params(("float32", ()), ("float32", (0, 3)))
+    g = graph([pa, pb], [make_node(Op.EXP, [pa]), make_node(Op.REDUCE_SUM, [pb], {"axes": (0,)})])
+    seen = []
+    call = _exact(g, finish=lambda outs: seen.append(len(outs)) or tuple(outs))
+    e, s = call((np.array(0.5, np.float32), np.ones((0, 3), np.float32)))
+    assert call((np.float32(0.5), np.ones((0, 3), np.float32))) is None   # a numpy scalar
+    assert seen == [2]
+    assert e.shape == () and e.dtype == np.float32 and e == np.exp(np.float32(0.5))
+    np.testing.assert_array_equal(s, np.zeros(3, np.float32))
+    assert s.dtype == np.float32
+
+
+def test_errors_from_generated_code_are_numpy_errors(rng):
+    take = tr.compile(lambda x, i: x[i] * 2.0, backend="c")
+    x = rng.standard_normal(4)
+    np.testing.assert_array_equal(take(x, np.array([3, -4])), x[[3, -4]] * 2.0)
+    assert type(take._hot).__name__ == "builtin_function_or_method"
+    with pytest.raises(IndexError, match="index 4 is out of bounds for axis 0 with size 4"):
+        take(x, np.array([0, 4]))
+    power = tr.compile(lambda a, b: a ** b, backend="c")
+    np.testing.assert_array_equal(power(np.array([2, 3]), np.array([1, 2])), [2, 9])
+    with pytest.raises(ValueError, match="negative integer powers"):
+        power(np.array([2, 3]), np.array([1, -1]))
+
+
+def test_thread_count_changes_take_effect(rng):
+    n = 200_000
+    (p,) = params(("float64", (n,)))
+    call = _exact(graph([p], [make_node(Op.REDUCE_SUM, [p], {"axes": (0,)})]))
+    x = rng.standard_normal(n)
+    before = tr.config.num_threads
+    try:
+        results = []
+        for nt in (1, 2):
+            tr.config.num_threads = nt
+            results.append(call((x,)))
+    finally:
+        tr.config.num_threads = before
+    np.testing.assert_array_equal(results[0], results[1])     # fixed chunks: same bits
+    np.testing.assert_allclose(results[0], x.sum(), rtol=1e-12)
+
+
+def test_no_reference_or_memory_leaks(rng):
+    call = _exact(_axpy(), finish=lambda outs: outs)
+    x, y = rng.standard_normal((2, 3)), rng.standard_normal((2, 3))
+    args = (x, y)
+    refs = sys.getrefcount(x), sys.getrefcount(args)
+    for _ in range(20_000):
+        call(args)
+        call((x,))
+    before = _rss_bytes()
+    for _ in range(100_000):
+        call(args)
+        call((x.T, y))
+    assert (sys.getrefcount(x), sys.getrefcount(args)) == refs
+    assert _rss_bytes() - before < 4 * 2**20
