@@ -157,3 +157,19 @@ def test_hot_path_is_not_taken_inside_a_trace():
     assert f._hot is not None
     np.testing.assert_allclose(tr.grad(lambda s: f(x).sum() * s)(1.5), (x * 2.0).sum())
     np.testing.assert_allclose(tr.grad(outer)(2.0), x.sum())
+
+
+@needs_cc
+def test_hot_path_without_the_c_helper_is_generated_python(monkeypatch):
+    """Where Python's or numpy's headers are missing the hot path is the cffi call."""
+    from tracer.backends.c import pycall
+
+    monkeypatch.setattr(pycall, "_maker", [None])   # as if the helper could not be built
+    f = tr.compile(lambda x, y: (x - y, x * y), backend="c")
+    a, b = _arr(7), _arr(7)
+    for _ in range(2):
+        d, p = f(a, b)
+        np.testing.assert_array_equal(d, a - b)
+        np.testing.assert_array_equal(p, a * b)
+    assert type(f._hot).__name__ == "function"
+    np.testing.assert_array_equal(f(a[::-1], b)[0], a[::-1] - b)
