@@ -144,7 +144,9 @@ class NativeExecutable:
         if self._native_call is not None and not reuse:
             def fail(rc: int, inputs: tuple) -> Any:
                 outs = self._fail(rc, list(inputs))
-                return outs[0] if finish is None else finish(outs)
+                if finish is not None:
+                    return finish(outs)
+                return outs[0] if len(outs) == 1 else outs
             return self._native_call(self._table, self._st_contig, self._err, self._in_types,
                                      self._out_types, self._threads, finish, fail, self._keep)
         return self._make_fast_path(reuse, exact=True, finish=finish)
@@ -193,11 +195,11 @@ class NativeExecutable:
                          + [pointer.format(f"o{j}") for j in range(len(outs))])
         # a misaligned input (rare: views into byte buffers) is refused by the entry
         # before any work; the slow path then copies it
-        result = f"[{', '.join(outs)}]"
-        if exact:
-            result = outs[0] if finish is None and len(outs) == 1 else f"finish({result})"
-        failed = "fail(rc, inputs)" if not exact else \
-            ("fail(rc, inputs)[0]" if finish is None else "finish(fail(rc, inputs))")
+        result, failed = f"[{', '.join(outs)}]", "fail(rc, inputs)"
+        if exact and finish is not None:
+            result, failed = f"finish({result})", f"finish({failed})"
+        elif exact and len(outs) == 1:      # as the C call: the only output itself
+            result, failed = outs[0], f"{failed}[0]"
         lines += [f"    rc = entry({args})", "    if rc:", f"        return {failed}",
                   f"    return {result}"]
         exec(compile("\n".join(lines) + "\n", "<tracer call>", "exec"), ns)
