@@ -36,7 +36,7 @@ class CallError(RuntimeError):
     """Generated code reported an error code this module does not know."""
 
 
-def _c_strides(shape: tuple[int, ...], itemsize: int) -> tuple[int, ...]:
+def c_strides(shape: tuple[int, ...], itemsize: int) -> tuple[int, ...]:
     strides, acc = [], itemsize
     for d in reversed(shape):
         strides.append(acc)
@@ -113,7 +113,7 @@ class NativeExecutable:
             self._st_offsets.append(offset)
             offset += t.ndim
         contiguous = [s // t.dtype.itemsize for t in self._in_types
-                      for s in _c_strides(t.shape, t.dtype.itemsize)]
+                      for s in c_strides(t.shape, t.dtype.itemsize)]
         self._st_contig = np.array(contiguous + [0], np.int64)
         self._ST = ffi.from_buffer("int64_t[]", self._st_contig)
         self.reuse = dict(reuse or {})
@@ -170,7 +170,7 @@ class NativeExecutable:
         checks = []
         for i, t in enumerate(self._in_types):
             ns[f"D{i}"], ns[f"SH{i}"] = t.dtype, t.shape
-            ns[f"CS{i}"] = _c_strides(t.shape, t.dtype.itemsize)
+            ns[f"CS{i}"] = c_strides(t.shape, t.dtype.itemsize)
             checks.append(f"type(x{i}) is not ndarray or x{i}.dtype is not D{i} or "
                           f"x{i}.shape != SH{i} or x{i}.strides != CS{i}")
         outs = []

@@ -28,6 +28,7 @@ import numpy as np
 
 from ...cache import CompileError, compiled_library
 from ...ir import TensorType
+from ...vm.executable import c_strides
 
 SOURCE = r"""
 #define PY_SSIZE_T_CLEAN
@@ -193,11 +194,7 @@ def native_call(make: Any, entry_v: int, table: np.ndarray, st_contig: np.ndarra
     meta, want = [len(in_types), len(out_types)], []
     for t in in_types:
         meta += [t.dtype.num, t.ndim]
-        acc, strides = t.dtype.itemsize, []
-        for d in reversed(t.shape):
-            strides.append(acc)
-            acc *= max(d, 1)
-        want += [*t.shape, *reversed(strides)]
+        want += [*t.shape, *c_strides(t.shape, t.dtype.itemsize)]
     for t in out_types:
         meta += [t.dtype.num, t.ndim]
         want += list(t.shape)
