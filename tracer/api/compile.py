@@ -270,7 +270,7 @@ class Lowered:
             if value.astype(dtype) != value:
                 raise OverflowError(f"argument {self._paths[k]}: Python integer {value} out "
                                     f"of bounds for {dtype}")
-        hot = self._hot if self._hot is not _UNSET else self.hot_path()
+        hot = self.hot_path()
         if hot is not None:
             out = hot(tuple(flat_inputs))
             if out is not None:
