@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import importlib
 
-NAMES = ("overhead", "trace_time", "elementwise", "hvp_rosen", "mlp_grad", "mlp_sgd",
-         "cold_start", "threads")
+NAMES = ("overhead", "trace_time", "elementwise", "reductions", "hvp_rosen", "mlp_grad",
+         "mlp_sgd", "rnn", "linalg", "cold_start", "first_result", "threads")
 
 
 def load_groups() -> list:

@@ -61,8 +61,23 @@ def test_matcher_refuses_every_other_signature(args, other):
     assert match(other) is None
 
 
-def test_no_matcher_for_python_scalar_leaves():
-    assert _matcher_for((_arr(2), 3.0))[0] is None
+def test_python_and_numpy_scalar_leaves():
+    match, _ = _matcher_for(({"x": _arr(2), "lr": 0.5}, 3, np.float32(1.5)))
+    x = _arr(2)
+    assert match(({"x": x, "lr": 0.1}, 4, np.float32(2))) == [0.1, x, 4, np.float32(2)]
+    assert match(({"x": x, "lr": 0.1}, 4, np.array(2, np.float32)))[3] == 2
+    for other in [({"x": x, "lr": 1}, 4, np.float32(2)),          # an int for a float
+                  ({"x": x, "lr": 0.1}, True, np.float32(2)),      # a bool for an int
+                  ({"x": x, "lr": np.float64(0.1)}, 4, np.float32(2)),   # not weak
+                  ({"x": x, "lr": 0.1}, 4, np.float64(2)),         # another dtype
+                  ({"x": x, "lr": 0.1}, 4, 2.0)]:                  # weak for a 0-d array
+        assert match(other) is None, other
+
+
+def test_strided_arrays_match_their_signature():
+    match, _ = _matcher_for((_arr(3, 4),))
+    assert match((np.asfortranarray(_arr(3, 4)),)) is not None
+    assert match((_arr(3, 8)[:, ::2],)) is not None
 
 
 @pytest.mark.parametrize("tree", [

@@ -108,7 +108,7 @@ def test_values_shared_with_the_rest_of_the_graph(rng, backend):
     def f(c, a, b):
         m = a @ b
         e = np.exp(a)               # both branches read e: outside the branch too
-        return tr.ifelse(c, m * 2 + e, e - 1), m.sum()
+        return tr.ifelse(c, m * 2 + e, e + 1), m.sum()
     a, b = rng.standard_normal((4, 4)), rng.standard_normal((4, 4))
     for flag in (True, False):
         check_against_numpy(f, np.bool_(flag), a, b, backend=backend)

@@ -72,7 +72,7 @@ _DOMAINS = {
 UNARY_SMOOTH = [Op.NEG, Op.ABS, Op.EXP, Op.EXP2, Op.EXPM1, Op.LOG, Op.LOG2, Op.LOG10,
                 Op.LOG1P, Op.SQRT, Op.CBRT, Op.SIN, Op.COS, Op.TAN, Op.ARCSIN, Op.ARCCOS,
                 Op.ARCTAN, Op.SINH, Op.COSH, Op.TANH, Op.ARCSINH, Op.ARCCOSH, Op.ARCTANH,
-                Op.ERF, Op.ERFC, Op.GAMMALN]
+                Op.ERF, Op.ERFC, Op.GAMMALN, Op.SIGMOID]
 BINARY_SMOOTH = [Op.ADD, Op.SUB, Op.MUL, Op.MAXIMUM, Op.MINIMUM, Op.FMAX, Op.FMIN,
                  Op.ARCTAN2, Op.HYPOT, Op.LOGADDEXP, Op.LOGADDEXP2, Op.COPYSIGN]
 
@@ -86,6 +86,8 @@ CASES += [
     Case(Op.POW, [normal(*S), fixed(np.full(S, 3.0))], name="const3", consts=(1,)),
     Case(Op.POW, [normal(*S), fixed(np.full(S, 2.0))], name="const2", consts=(1,)),
     Case(Op.MOD, [uniform(0.1, 0.9, *S), uniform(1.5, 2, *S)]),
+    Case(Op.FMOD, [uniform(-3, 3, *S), uniform(0.7, 1.3, *S)]),
+    Case(Op.NEXTAFTER, [normal(*S), normal(*S)]),
     Case(Op.SELECT, [bools(*S), normal(*S), normal(*S)]),
     Case(Op.CAST, [normal(*S)], {"dtype": np.dtype(F64)}, name="f64"),
     Case(Op.IFELSE, [fixed(np.True_), normal(*S), normal(*S)], name="then"),
@@ -110,16 +112,61 @@ CASES += [
     Case(Op.SLICE, [normal(5, 6)], {"starts": (0, 2), "steps": (3, 1), "sizes": (2, 0)},
          name="empty"),
     Case(Op.CONCATENATE, [normal(2, 3), normal(2, 1), normal(2, 2)], {"axis": 1}),
+    Case(Op.UPDATE_SLICE, [normal(5, 6), normal(2, 3)], {"starts": (4, 1), "steps": (-2, 2)}),
     Case(Op.GATHER, [normal(5, 3), fixed(np.array([0, 2, 2, -1]))], {"axis": 0}),
     Case(Op.GATHER, [normal(2, 5, 4), fixed(np.array([[1, 1], [3, 0]])),
                      fixed(np.array([[0, 0], [2, 3]]))], {"axis": 1}, name="2d"),
     Case(Op.SCATTER_ADD, [normal(5, 3), fixed(np.array([1, 1, 4])), normal(3, 3)], {"axis": 0}),
+    Case(Op.SCATTER_SET, [normal(5, 3), fixed(np.array([1, 1, 4, -4])), normal(4, 3)],
+         {"axis": 0}),
+    Case(Op.SCATTER_SET, [normal(2, 5, 4), fixed(np.array([[1, 3], [1, 0]])), normal(2, 2, 2, 4)],
+         {"axis": 1}, name="2d"),
+    Case(Op.SCATTER_MAX, [normal(5, 3), fixed(np.array([1, 1, 4, 1])), normal(4, 3)],
+         {"axis": 0}),
+    Case(Op.SCATTER_MIN, [normal(3, 5), fixed(np.array([0, 4, 4])), normal(3, 3)],
+         {"axis": 1}),
+    Case(Op.SCATTER_MUL, [normal(5, 3), fixed(np.array([1, 1, 4, 1])), normal(4, 3)],
+         {"axis": 0}),
     Case(Op.DOT_GENERAL, [normal(3, 4), normal(4, 2)],
          {"contract": ((1,), (0,)), "batch": ((), ())}),
     Case(Op.DOT_GENERAL, [normal(2, 3, 4, 5), normal(5, 2, 4, 3)],
          {"contract": ((2, 3), (2, 0)), "batch": ((0,), (1,))}, name="batched"),
     Case(Op.DOT_GENERAL, [normal(4), normal(4)], {"contract": ((0,), (0,)), "batch": ((), ())},
          name="inner"),
+]
+
+
+def spd(*shape):
+    """Well-conditioned symmetric positive definite matrices (eigenvalues apart)."""
+    def make(rng):
+        x = rng.normal(size=shape)
+        return x @ np.swapaxes(x, -1, -2) + shape[-1] * np.eye(shape[-1])
+    return make
+
+
+def well_conditioned(*shape):
+    return lambda rng: rng.normal(size=shape) + 3 * np.eye(shape[-1])
+
+
+def lower_tri(*shape):
+    return lambda rng: rng.normal(size=shape) + 4 * np.eye(shape[-1])
+
+
+_TRI = {"lower": True, "transpose": False, "unit": False}
+CASES += [       # linear algebra (autodiff/linalg.py); batched where the op allows
+    Case(Op.CHOLESKY, [spd(2, 3, 3)]),
+    Case(Op.SOLVE, [well_conditioned(2, 3, 3), normal(2, 3, 2)]),
+    Case(Op.TRIANGULAR_SOLVE, [lower_tri(3, 3), normal(3, 2)], _TRI),
+    Case(Op.TRIANGULAR_SOLVE, [lower_tri(2, 3, 3), normal(2, 3, 2)],
+         {"lower": False, "transpose": True, "unit": True}, name="upper-t-unit"),
+    Case(Op.SLOGDET, [well_conditioned(2, 3, 3)]),
+    Case(Op.EIGH, [spd(2, 3, 3)], {"lower": True, "vectors": False}, name="values"),
+    Case(Op.EIGH, [spd(3, 3)], {"lower": False, "vectors": True}),
+    Case(Op.SVD, [normal(2, 4, 3)], {"full": False, "vectors": True}, name="tall"),
+    Case(Op.SVD, [normal(3, 4)], {"full": False, "vectors": True}, name="wide"),
+    Case(Op.SVD, [normal(2, 3, 4)], {"full": True, "vectors": False}, name="values"),
+    Case(Op.QR, [normal(2, 4, 3)], {"mode": "reduced"}),
+    Case(Op.EXPM, [normal(2, 3, 3)]),
 ]
 
 
@@ -192,7 +239,10 @@ def test_every_op_has_both_rules_or_is_non_differentiable():
 
 
 def test_every_differentiable_op_is_checked_numerically():
-    checked = {c.op for c in CASES}
+    # loops are checked against differences in tests/loops/test_scan.py (they need a body)
+    checked = {c.op for c in CASES} | {Op.SCAN, Op.SCAN_OUT}
+    # complex values and FFTs: tests/autodiff/test_complex_rules.py
+    checked |= {Op.REAL, Op.IMAG, Op.CONJ, Op.COMPLEX, Op.FFT}
     unchecked = [op for op in JVP_RULES if op not in checked]
     assert not unchecked, f"no numerical case for {unchecked}"
 
@@ -207,7 +257,8 @@ _FLOAT_NON_DIFFERENTIABLE = sorted(
 @pytest.mark.parametrize("op", _FLOAT_NON_DIFFERENTIABLE, ids=lambda o: o.value)
 def test_non_differentiable_ops_give_no_tangent_and_no_cotangent(op):
     x = make_param(tensor_type(F64, S))
-    unary = {Op.SIGN, Op.FLOOR, Op.CEIL, Op.TRUNC, Op.RINT, Op.ISNAN, Op.ISINF, Op.ISFINITE}
+    unary = {Op.SIGN, Op.FLOOR, Op.CEIL, Op.TRUNC, Op.RINT, Op.ISNAN, Op.ISINF, Op.ISFINITE,
+             Op.SIGNBIT, Op.SPACING}
     out = prims.bind(op, [x] if op in unary else [x, x])
     assert jvp_nodes([out], {x: make_param(x.type)}) == [None]
     assert vjp_nodes([out], [None], [x]) == [None]

@@ -66,22 +66,29 @@ def test_second_process_compiles_nothing_and_starts_10x_faster(cache_root):
     assert second["seconds"] * 10 <= first["seconds"], (first["seconds"], second["seconds"])
 
 
-def test_four_processes_at_once_compile_once(cache_root, tmp_path, counting_cc):
-    script, marker = counting_cc
+def _start_together(code, env, tmp_path, count):
+    """Start `count` processes running `code`, release them at once (each child writes
+    GO_FILE.<pid> when ready and waits for GO_FILE), return their reports."""
     go = str(tmp_path / "go")
-    children = [subprocess.Popen([sys.executable, "-c", _child_code([script])], cwd=REPO,
-                                 env=_env(cache_root, GO_FILE=go), stdout=subprocess.PIPE,
-                                 stderr=subprocess.PIPE, text=True) for _ in range(4)]
-    deadline = time.monotonic() + 60
-    while len([n for n in os.listdir(tmp_path) if n.startswith("go.")]) < 4:
+    children = [subprocess.Popen([sys.executable, "-c", code], cwd=REPO,
+                                 env=dict(env, GO_FILE=go), stdout=subprocess.PIPE,
+                                 stderr=subprocess.PIPE, text=True) for _ in range(count)]
+    deadline = time.monotonic() + 120
+    while len([n for n in os.listdir(tmp_path) if n.startswith("go.")]) < count:
         assert time.monotonic() < deadline and all(c.poll() is None for c in children)
-        time.sleep(0.01)                 # until all four have imported and wait on the signal
+        time.sleep(0.01)                 # until all have imported and wait on the signal
     open(go, "w").close()
     reports = []
     for child in children:
-        stdout, stderr = child.communicate(timeout=120)
+        stdout, stderr = child.communicate(timeout=300)
         reports.append(_report(subprocess.CompletedProcess(child.args, child.returncode,
                                                            stdout, stderr)))
+    return reports
+
+
+def test_four_processes_at_once_compile_once(cache_root, tmp_path, counting_cc):
+    script, marker = counting_cc
+    reports = _start_together(_child_code([script]), _env(cache_root), tmp_path, 4)
     assert [r["result"] for r in reports] == [20 + 22] * 4
     assert sum(r["compiles"] for r in reports) == 1
     assert len({r["path"] for r in reports}) == 1
@@ -161,4 +168,49 @@ def test_a_process_killed_mid_compile_leaves_no_stuck_lock(cache_root, tmp_path)
     assert [n for n in os.listdir(cache_root) if n.endswith(".tmp")]   # debris it left
     survivor = _run_child(cache_root, compiler=[str(slow)])
     assert survivor["compiles"] == 1 and survivor["result"] == 20 + 22
+    assert [n for n in os.listdir(cache_root) if n.endswith(".tmp")] == []
+
+
+
+# One process: import tracer, wait for the start signal, compile and call one function.
+COMPILED_CHILD = """
+import json, os, time
+import numpy as np
+import tracer as tr
+from tracer.cache import compile_count
+go = os.environ["GO_FILE"]
+open(go + "." + str(os.getpid()), "w").close()     # ready
+f = tr.compile(lambda x, y: np.tanh(x * y + x).sum(axis=0), backend="c")
+x = np.arange(12.0).reshape(4, 3)
+while not os.path.exists(go):
+    time.sleep(0.001)
+result = f(x, x)
+expected = np.tanh(x * x + x).sum(axis=0)
+print(json.dumps({"ok": bool(np.array_equal(result, expected)), "compiles": compile_count()}))
+"""
+
+
+def test_four_processes_compiling_one_function_build_each_library_once(cache_root, tmp_path):
+    """tr.compile(backend="c") in 4 processes at once on an empty cache: each entry it
+    needs (the graph's module, the call helper, the runtime's and each kernel's object
+    file) is compiled by exactly one process."""
+    log = tmp_path / "sources.log"
+    cc = tmp_path / "logging-cc"           # an independent witness: one line per compile
+    cc.write_text('#!/bin/sh\n'
+                  f'for a in "$@"; do case "$a" in *.c) echo "$a" >> "{log}" ;; esac; done\n'
+                  'exec cc "$@"\n')
+    cc.chmod(0o755)
+    reports = _start_together(COMPILED_CHILD, _env(cache_root, CC=str(cc)), tmp_path, 4)
+    assert all(r["ok"] for r in reports)
+    names = os.listdir(cache_root)
+    libraries = sorted(n.split(".")[0] for n in names if n.endswith((".so", ".o")))
+    modules = [n for n in names if n.endswith(".so")]
+    # the module, and the call helper wherever Python's and numpy's headers exist
+    from tracer.backends.c.pycall import _include_flags
+    assert len(modules) == (2 if _include_flags() is not None else 1), modules
+    assert len(libraries) - len(modules) == 3      # the runtime and the two kernels
+    compiled = sorted(os.path.basename(line)[:-len(".c")]
+                      for line in log.read_text().splitlines())
+    assert compiled == libraries           # each library once, no other compile
+    assert sum(r["compiles"] for r in reports) == len(libraries)
     assert [n for n in os.listdir(cache_root) if n.endswith(".tmp")] == []

@@ -391,9 +391,10 @@ def test_round_extreme_decimals(decimals):
         check_against_numpy(lambda x: np.round(x, decimals), np.array([5, -123], np.int64))
 
 
-def test_round_bool_is_refused():
-    with pytest.raises(TypeError):
-        tr.compile(lambda x: np.round(x))(np.ones(3, bool))
+def test_round_bool_is_float16_as_in_numpy():
+    check_against_numpy(lambda x: np.round(x), np.array([True, False, True]))
+    with pytest.raises(TypeError):      # numpy: a float64 multiply cannot go back to bool
+        tr.compile(lambda x: np.round(x, 1))(np.ones(3, bool))
 
 
 @pytest.mark.parametrize("dtype", DTYPES)

@@ -12,25 +12,56 @@ the donated arguments' arrays after the call, so the C backend may write an outp
 into a donated array of exactly that output's type (and return that array) instead
 of allocating one. Which outputs may is decided per graph (vm.schedule.reusable_inputs);
 an array that is not reused is left alone. The reference backend ignores donation.
+
+Never waiting on the compiler: on the C backend, a signature whose module is not in
+the on-disk cache yet runs its first calls on the reference executor (numpy, op by op,
+the optimized graph) while the module builds in the background, and switches to it when
+it is loaded (backends/c/background.py); results are the same either way. A compile
+error there is reported once (BackgroundCompileWarning, with the compiler's message) and
+the function stays on the reference executor. `tr.config.background_compile = False`
+(TRACER_BACKGROUND_COMPILE=0) or `tr.compile(f, wait=True)` makes the first call wait,
+and `f.lower(...).compile()` always does (benchmarks, ahead-of-time use).
+
+Pickling (dask, multiprocessing): a CompiledFunction travels as its function and
+options plus each signature's traced graph, never as a binary. The receiver makes
+the Lowered of every shipped signature from its graph, so it traces nothing again,
+and compiles (from its own on-disk cache, or the compiler) on the first call, for
+its own `tr.config.backend` where the backend was not given. A decorated function
+of an importable module goes by reference: the receiver's module object is the one
+it gets, with the shipped signatures added. Other functions go by value (closures
+and lambdas through cloudpickle, which dask uses); a compiled function of
+`__main__` is sent by value too, so plain pickle refuses it, as it refuses any
+function of `__main__` that it cannot name: use cloudpickle. A process receiving
+one function many times (dask unpickles it for every task) keeps one object, and
+so its loaded executables (tracer.api.pickling).
 """
 from __future__ import annotations
 
 import functools
+import importlib
 import inspect
+import sys
+import warnings
 import weakref
 from dataclasses import dataclass
 from typing import Any, Callable, Hashable, Sequence
 
 import numpy as np
 
-from ..backends import compile_for
+from ..backends import Pending, compile_for, start_for
+from ..backends.c import BackgroundCompileWarning
+from ..backends.c.complex_c import in_numpy
 from ..graph_opt import enabled as optimizer_enabled
 from ..graph_opt import optimize
 from ..ir import Graph
+from ..loops.roll import rolled_function
 from ..trace import LeafSpec, Proxy, check_static, current_trace, leaf_spec, pytree, trace_function
+from ..trace.random import SOURCES as RANDOM_SOURCES
+from ..trace.random import replay
 from ..trace.tracing import TracedFunction
 from .config import config
-from .fastpath import Matcher, make_matcher
+from .fastpath import Matcher, call_key, keyed_caller, make_matcher
+from .pickling import received, token_of
 
 
 def _positional_names(fn: Callable[..., Any]) -> tuple[list[str], inspect.Signature | None]:
@@ -134,13 +165,17 @@ class ArgumentPlan:
     def split(self, args: tuple, kwargs: dict) -> tuple[Any, tuple, list[str]]:
         """(traced tree, static values, leaf paths) of one call."""
         n = len(args)
-        nums = {i if i >= 0 else i + n for i in self.static_nums}
+        # a numpy Generator is static: its draws are made on every call (trace/random.py)
+        nums = {i if i >= 0 else i + n for i in self.static_nums} | {
+            i for i, a in enumerate(args) if isinstance(a, RANDOM_SOURCES)}
+        names = self.static_names | {k for k, v in kwargs.items()
+                                     if isinstance(v, RANDOM_SOURCES)}
         dyn_args = tuple(a for i, a in enumerate(args) if i not in nums)
-        dyn_kwargs = {k: v for k, v in kwargs.items() if k not in self.static_names}
+        dyn_kwargs = {k: v for k, v in kwargs.items() if k not in names}
         static = tuple((i, check_static(a, self._arg_name(i))) for i, a in enumerate(args)
                        if i in nums)
         static += tuple((k, check_static(v, k)) for k, v in sorted(kwargs.items())
-                        if k in self.static_names)
+                        if k in names)
         return (dyn_args, dyn_kwargs), static, nums
 
     def _arg_name(self, i: int) -> str:
@@ -218,7 +253,13 @@ class Lowered:
         self._executable: Any = None
         self._call: Any = None      # the executable, or its donating call
         self._hot: Any = _UNSET     # hot_path(), made on first use
+        # a C module building in the background; calls run its reference executable
+        self._pending: Any = None
+        self.wait: bool | None = None      # tr.compile(wait=...); None: tr.config's
+        self.name: str | None = None       # the function's, for messages
         self._graph = optimize(traced.graph) if optimizer_enabled() else traced.graph
+        # np.random calls, made again on every call: their values are the last inputs
+        self._draws = tuple(traced.trace.draws)
         # Python ints the trace assumed fit a narrower loop dtype: (argument index, dtype)
         self._int_bounds = [(traced.graph.inputs.index(param), dtype)
                             for param, dtype in traced.trace.int_bounds]
@@ -235,36 +276,78 @@ class Lowered:
         return self._graph
 
     def as_text(self) -> str:
-        return self.graph.as_text()
+        """The optimized graph; steps this backend runs by calling numpy are marked
+        `# numpy fallback` (on C: NUMPY_FALLBACK ops and complex work without C code)."""
+        return self.graph.as_text(in_numpy if self.backend == "c" else None)
 
     def ops(self) -> list[str]:
         return self.graph.ops()
 
     def executable(self) -> Any:
+        """The compiled executable, waiting for a background build if one runs."""
         if self._executable is None:
-            exe = compile_for(self.backend, self.graph)
-            donating = getattr(exe, "donating", None)     # the reference backend has none
-            self._call = donating(self.donated) if donating and self.donated else exe
-            self._executable = exe
+            pending = self._pending
+            self._install(pending.wait() if pending is not None
+                          else compile_for(self.backend, self.graph))
         return self._executable
 
+    def _install(self, exe: Any) -> None:
+        donating = getattr(exe, "donating", None)     # the reference backend has none
+        self._call = donating(self.donated) if donating and self.donated else exe
+        self._executable = exe
+        self._pending = None
+
+    def _runner(self) -> Any:
+        """What a call runs now: the executable, or while a background build runs (or
+        after it failed) the reference executable of this graph (backends/c/background.py)."""
+        if self._executable is not None:
+            return self._call
+        pending = self._pending
+        if pending is None:
+            wait = self.wait if self.wait is not None else not config.background_compile
+            started = self.executable() if wait else start_for(self.backend, self.graph)
+            if not isinstance(started, Pending):
+                if self._executable is None:
+                    self._install(started)
+                return self._call
+            self._pending = pending = started
+        if not pending.done:
+            return pending.reference
+        if pending.error is None:
+            self._install(pending.poll())
+            return self._call
+        _report_failure(self, pending)
+        self._install(pending.reference)       # the reference for good: same results
+        return self._call
+
     def source(self) -> str:
-        return self.executable().source
+        pending = self._pending
+        return pending.source if pending is not None else self.executable().source
 
     def hot_path(self) -> Callable[[tuple], Any] | None:
         """`call(args)` -> result for exactly this signature's plain ndarray arguments,
         None for any others (the executable's `exact` call, which also builds the
-        result); None where the backend has no such call."""
+        result); None where the backend has no such call, and while the executable
+        builds in the background."""
         if self._hot is _UNSET:
-            exact = getattr(self.executable(), "exact", None)
-            self._hot = (exact(self.donated, self._build)
-                         if exact is not None and not self._int_bounds else None)
+            self._runner()
+            if self._executable is None:
+                return None
+            exact = getattr(self._executable, "exact", None)
+            # (a graph that draws goes through run(): numbers are drawn once per call)
+            weak = [spec.weak for spec in self.key.leaves]
+            self._hot = (exact(self.donated, self._build, weak) if exact is not None
+                         and not self._int_bounds and not self._draws else None)
         return self._hot
 
     def compile(self) -> Compiled:
         return Compiled(self)
 
     def run(self, flat_inputs: Sequence[Any]) -> Any:
+        """This signature's result for its flat leaves: arrays of any layout, and the
+        Python or numpy scalars of scalar leaves."""
+        if self._int_bounds:
+            flat_inputs = self._arrays(flat_inputs)
         for k, dtype in self._int_bounds:
             value = flat_inputs[k]
             if value.astype(dtype) != value:
@@ -275,8 +358,28 @@ class Lowered:
             out = hot(tuple(flat_inputs))
             if out is not None:
                 return out
-        outs = self._call(flat_inputs)      # converts other layouts, or raises naming them
+        flat_inputs = self._arrays(flat_inputs)
+        if self._draws:
+            flat_inputs = list(flat_inputs) + replay(self._draws)
+        outs = self._runner()(flat_inputs)  # converts other layouts, or raises naming them
         return outs[0] if self._build is None else self._build(outs)
+
+
+    def _arrays(self, flat_inputs: Sequence[Any]) -> Sequence[Any]:
+        """Scalar leaves as the 0-d arrays the executables take (leaf_spec's conversion,
+        which also raises naming the argument, e.g. for an int beyond int64)."""
+        if all(type(x) is np.ndarray for x in flat_inputs):
+            return flat_inputs
+        return [x if type(x) is np.ndarray else leaf_spec(x, path)[1]
+                for x, path in zip(flat_inputs, self._paths)]
+
+
+def _report_failure(lowered: Lowered, pending: Any) -> None:
+    """The one warning of a background compile that failed (the compiler's message)."""
+    name = lowered.name or "a compiled function"
+    warnings.warn(f"tracer: the C module of {name} failed to compile in the background; "
+                  f"it runs on the reference executor (numpy) instead:\n{pending.error}",
+                  BackgroundCompileWarning, stacklevel=4)
 
 
 class Compiled:
@@ -344,16 +447,6 @@ _MATCHERS_KEPT = 8
 _UNSET = object()
 
 
-def _array_key(args: tuple) -> tuple | None:
-    """(dtype, shape) of each argument when all are plain ndarrays, else None."""
-    key = []
-    for a in args:
-        if type(a) is not np.ndarray:
-            return None
-        key.append((a.dtype, a.shape))
-    return tuple(key)
-
-
 class CompiledFunction:
     """What `@tr.compile` returns: a cache of Lowered functions keyed by signature."""
 
@@ -361,24 +454,28 @@ class CompiledFunction:
                  static_argnums: int | Sequence[int] = (),
                  static_argnames: str | Sequence[str] = (),
                  donate_argnums: int | Sequence[int] = (),
-                 donate_argnames: str | Sequence[str] = ()):
+                 donate_argnames: str | Sequence[str] = (),
+                 wait: bool | None = None):
         if not callable(fn):
             raise TypeError(f"tr.compile: fn must be callable, got {type(fn).__name__}")
         if backend is not None and not isinstance(backend, str):
             raise TypeError(f"tr.compile: backend must be a string, got {type(backend).__name__}")
+        if wait is not None and not isinstance(wait, bool):
+            raise TypeError(f"tr.compile: wait must be True, False or None, got {wait!r}")
         functools.update_wrapper(self, fn)
         self.fn = fn
         self.backend = backend
         self._options = (_argnums(static_argnums, "static_argnums"),
                          _argnames(static_argnames, "static_argnames"),
                          _argnums(donate_argnums, "donate_argnums"),
-                         _argnames(donate_argnames, "donate_argnames"))
-        self._plan = ArgumentPlan(fn, *self._options)
+                         _argnames(donate_argnames, "donate_argnames"), wait)
+        self._plan = ArgumentPlan(fn, *self._options[:4])
         self._cache: dict[CallKey, Lowered] = {}
         # The common call (plain ndarrays, no keywords, nothing static) skips the
         # pytree walk: (dtype, shape) per argument is the whole signature.
         self._fast: dict[tuple, Lowered] = {}
         self._hot: Callable[[tuple], Any] | None = None   # see __call__
+        self._keyed_hot: Callable[[tuple, dict], Any] | None = None
         # pytree calls: the matchers of recently used signatures, newest first
         self._matchers: list[tuple[Matcher, Lowered]] = []
         self._bound: dict[int, tuple[weakref.ref, CompiledFunction]] = {}
@@ -407,32 +504,52 @@ class CompiledFunction:
         tracing_now = current_trace() is not None
         hot = self._hot
         if hot is not None and not kwargs and not tracing_now:
-            out = hot(args)          # the last plain-array signature, checked and run
+            out = hot(args)          # the last plain signature, checked and run (in C)
             if out is not None:
                 return out
-        fast_key = None if kwargs or self._plan.static_nums or tracing_now else _array_key(args)
-        if fast_key is not None:
-            lowered = self._fast.get(fast_key)
-            if lowered is not None:
-                self._hot = lowered.hot_path()
-                return lowered.run(args)
+        keyed_hot = self._keyed_hot
+        if keyed_hot is not None and not tracing_now:
+            out = keyed_hot(args, kwargs)    # the last one with keywords or static values
+            if out is not None:
+                return out
+        # arrays of any layout, scalars, keywords, static values: one key, one dict lookup
+        keyed = None if tracing_now else call_key(args, kwargs, self._plan.static_nums,
+                                                  self._plan.static_names)
+        lowered = None
+        if keyed is not None:
+            try:
+                lowered = self._fast.get(keyed[0])
+            except TypeError:        # an unhashable static value: the general path says so
+                keyed = None
+        if lowered is not None:
+            self._note_hot(lowered, args, kwargs, keyed[1])
+            return lowered.run(keyed[1])
         if not (kwargs or self._plan.static_nums or tracing_now):
             for match, lowered in self._matchers:
                 flat = match(args)
                 if flat is not None:
                     return lowered.run(flat)
-        if fast_key is None and (tracing_now or _has_proxy((args, kwargs))):
+        if keyed is None and (tracing_now or _has_proxy((args, kwargs))):
             # inside a trace: inline, also when only a closure holds traced values
             return self.fn(*args, **kwargs)
         tree, static, nums = self._plan.split(args, kwargs)
         leaves, treedef = pytree.flatten(tree)
         lowered, arrays = self._lookup(tree, leaves, treedef, static, nums, args, kwargs)
-        if fast_key is not None:
-            self._fast[fast_key] = lowered
-            self._hot = lowered.hot_path()
+        if keyed is not None:
+            self._fast[keyed[0]] = lowered
+            self._note_hot(lowered, args, kwargs, keyed[1])
         elif lowered.matcher is not None and not kwargs:
             self._remember(lowered)
         return lowered.run(arrays)
+
+    def _note_hot(self, lowered: Lowered, args: tuple, kwargs: dict, flat: Any) -> None:
+        """Make `lowered` the signature the next call tries first (plain, or keyed)."""
+        if not kwargs and len(flat) == len(args):
+            self._hot = lowered.hot_path()
+            return
+        hot = lowered.hot_path()
+        self._keyed_hot = None if hot is None else keyed_caller(
+            args, kwargs, self._plan.static_nums, self._plan.static_names, hot)
 
     def _remember(self, lowered: Lowered) -> None:
         entries = [e for e in self._matchers if e[1] is not lowered]
@@ -466,18 +583,46 @@ class CompiledFunction:
         paths = self._plan.leaf_paths(tree, nums, treedef)
         traced = trace_function(self.fn, treedef, key.leaves, paths,
                                 lambda t: self._plan.rebuild(t, static))
-        return Lowered(traced, self.backend or config.backend, key, paths, self._plan,
-                       self._plan.donated_leaves(treedef, nums))
+        traced = rolled_function(traced)           # Python loops -> SCAN (loops/roll.py)
+        return self._lowered(Lowered(traced, self.backend or config.backend, key, paths,
+                                     self._plan, self._plan.donated_leaves(treedef, nums)))
+
+    def _lowered(self, lowered: Lowered) -> Lowered:
+        lowered.wait = self._options[4]
+        lowered.name = getattr(self.fn, "__qualname__", None) or getattr(self.fn, "__name__", None)
+        return lowered
 
     def lower(self, *args: Any, **kwargs: Any) -> Lowered:
         tree, static, nums = self._plan.split(args, kwargs)
         leaves, treedef = pytree.flatten(tree)
         return self._lookup(tree, leaves, treedef, static, nums, args, kwargs)[0]
 
+    def __reduce__(self) -> tuple:
+        """By name or by function, with the traced signatures (see the module docstring)."""
+        where = _global_name(self)
+        if where is not None:
+            return (_from_module, (*where, self._shipped()))
+        return (_rebuild, (token_of(self), self.fn, self.backend, self._options,
+                           self._shipped()))
+
+    def _shipped(self) -> list[tuple]:
+        """Each traced signature as (key, traced function, leaf paths, donated leaves):
+        what a Lowered is made of, less what the receiver makes itself."""
+        return [(key, low.traced, low._paths, low.donated) for key, low in self._cache.items()]
+
+    def _seed(self, shipped: list[tuple]) -> None:
+        """Add the signatures another process traced (those not traced here already)."""
+        backend = self.backend or config.backend
+        for key, traced, paths, donated in shipped:
+            if key not in self._cache:
+                self._cache[key] = self._lowered(Lowered(traced, backend, key, paths,
+                                                         self._plan, donated))
+
     def clear_cache(self) -> None:
         self._cache.clear()
         self._fast.clear()
         self._hot = None
+        self._keyed_hot = None
         self._matchers.clear()
 
     @property
@@ -485,14 +630,48 @@ class CompiledFunction:
         return len(self._cache)
 
 
+def _global_name(obj: Any) -> tuple[str, str] | None:
+    """(module, qualified name) where that name in an importable module holds `obj`.
+    Never `__main__`: a dask worker's `__main__` is not the script that made `obj`."""
+    module, qualname = getattr(obj, "__module__", None), getattr(obj, "__qualname__", None)
+    if not isinstance(module, str) or not isinstance(qualname, str) or module == "__main__":
+        return None
+    found: Any = sys.modules.get(module)
+    for part in qualname.split("."):
+        found = getattr(found, part, None)
+    return (module, qualname) if found is obj else None
+
+
+def _from_module(module: str, qualname: str, shipped: list[tuple]) -> CompiledFunction:
+    found: Any = importlib.import_module(module)
+    for part in qualname.split("."):
+        found = getattr(found, part)
+    if not isinstance(found, CompiledFunction):
+        raise TypeError(f"unpickling {module}.{qualname}: expected a tr.compile function, "
+                        f"found a {type(found).__name__}")
+    found._seed(shipped)
+    return found
+
+
+def _rebuild(token: str, fn: Callable[..., Any], backend: str | None, options: tuple,
+             shipped: list[tuple]) -> CompiledFunction:
+    compiled = received(token, lambda: CompiledFunction(fn, backend, *options))
+    compiled._seed(shipped)
+    return compiled
+
+
 def compile(fn: Callable[..., Any] | None = None, *, backend: str | None = None,
             static_argnums: int | Sequence[int] = (),
             static_argnames: str | Sequence[str] = (),
             donate_argnums: int | Sequence[int] = (),
-            donate_argnames: str | Sequence[str] = ()) -> Any:
+            donate_argnames: str | Sequence[str] = (),
+            wait: bool | None = None) -> Any:
     """Compile `fn`; usable as `@tr.compile` or `@tr.compile(backend=..., ...)`.
-    `donate_argnums`/`donate_argnames`: as jax.jit's (see the module docstring)."""
-    options = (static_argnums, static_argnames, donate_argnums, donate_argnames)
+    `donate_argnums`/`donate_argnames`: as jax.jit's (see the module docstring).
+    `wait`: True always waits for the C compiler; False runs the first calls on the
+    reference executor while a new module builds in the background; None (default):
+    tr.config.background_compile decides (see the module docstring)."""
+    options = (static_argnums, static_argnames, donate_argnums, donate_argnames, wait)
     if fn is None:
         return lambda f: CompiledFunction(f, backend, *options)
     return CompiledFunction(fn, backend, *options)

@@ -13,6 +13,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
+from numpy import generic, ndarray
 
 from ..trace import LeafSpec, pytree
 
@@ -68,18 +69,131 @@ def _match_node(w: _Writer, td: pytree.TreeDef, var: str) -> None:
         _match_node(w, child_td, child)
 
 
+_WEAK_TYPES = {"c": complex, "f": float, "i": int, "b": bool}
+
+
 def make_matcher(args_treedef: pytree.TreeDef, leaves: Sequence[LeafSpec]) -> Matcher | None:
     """A matcher for positional arguments of structure `args_treedef` whose leaves are
-    ndarrays of exactly `leaves`' types; None when a leaf is a Python scalar (weak)."""
-    if any(spec.weak for spec in leaves):
-        return None
+    ndarrays of exactly `leaves`' types (any strides), numpy scalars for 0-d leaves, and
+    for weak leaves Python scalars of exactly the traced type (float, int, bool)."""
     w = _Writer()
     _match_node(w, args_treedef, "args")
     for var, spec in zip(w.leaves, leaves):
         dtype, shape = w.name("D", spec.type.dtype), w.name("SH", spec.type.shape)
-        w.refuse_if(f"type({var}) is not ndarray or {var}.dtype is not {dtype} "
-                    f"or {var}.shape != {shape}")
+        if spec.weak:
+            kind = w.name("T", _WEAK_TYPES[spec.type.dtype.kind])
+            w.refuse_if(f"type({var}) is not {kind}")
+            continue
+        array = f"type({var}) is ndarray and {var}.dtype is {dtype} and {var}.shape == {shape}"
+        if spec.type.ndim == 0:
+            array += f" or type({var}) is {w.name('G', spec.type.dtype.type)}"
+        w.refuse_if(f"not ({array})")
     w.lines.append(f"    return [{', '.join(w.leaves)}]")
     source = "def match(args):\n" + "\n".join(w.lines) + "\n"
     exec(compile(source, "<tracer signature>", "exec"), w.ns)
     return w.ns["match"]
+
+
+# -- the call key of flat arguments --------------------------------------------------------
+# A leaf's part of the key: (dtype, shape) for an ndarray (any strides) or a numpy scalar
+# (a 0-d leaf); the type itself for a Python float, int or bool (a weak leaf). Anything
+# else (a pytree, a list, None, a proxy) has no key: the caller takes its general path.
+_SCALARS = (float, int, bool)
+
+
+def leaf_key(value: Any) -> Any:
+    kind = type(value)
+    if kind is np.ndarray:
+        return (value.dtype, value.shape)
+    if kind in _SCALARS:
+        return kind
+    if isinstance(value, np.generic):
+        return (value.dtype, ())
+    return None
+
+
+def call_key(args: tuple, kwargs: dict, static_nums: frozenset[int],
+             static_names: frozenset[str]) -> tuple[tuple, Sequence[Any]] | None:
+    """(key, flat leaves) of a call whose traced arguments are all leaves (arrays and
+    scalars), keyword arguments and static arguments included, else None. The key holds
+    each leaf's key (leaf_key), each static value and the keywords' names; the leaves
+    come in the order of the traced signature (positional, then keywords by name)."""
+    key: list[Any] = []
+    if not kwargs and not static_nums:          # the common call, written out
+        for value in args:
+            kind = type(value)
+            if kind is ndarray:
+                key.append((value.dtype, value.shape))
+            elif kind is float or kind is int or kind is bool:
+                key.append(kind)
+            elif isinstance(value, generic):
+                key.append((value.dtype, ()))
+            else:
+                return None
+        return tuple(key), args
+    flat: list[Any] = []
+    n = len(args)
+    nums = {i if i >= 0 else i + n for i in static_nums}
+    for i, value in enumerate(args):
+        if i in nums:
+            key.append((_STATIC, value))
+            continue
+        part = leaf_key(value)
+        if part is None:
+            return None
+        key.append(part)
+        flat.append(value)
+    if kwargs:
+        key.append(tuple(kwargs))
+        for name in sorted(kwargs):
+            value = kwargs[name]
+            if name in static_names:
+                key.append((_STATIC, value))
+                continue
+            part = leaf_key(value)
+            if part is None:
+                return None
+            key.append(part)
+            flat.append(value)
+    return tuple(key), flat
+
+
+_STATIC = object()
+
+
+def keyed_caller(args: tuple, kwargs: dict, static_nums: frozenset[int],
+                 static_names: frozenset[str],
+                 call: Callable[[tuple], Any]) -> Callable[[tuple, dict], Any]:
+    """Generated Python for calls shaped like this one (the same number of positional
+    arguments, the same keywords, the same static values: each of its type and equal):
+    `hot(args, kwargs)` puts the traced leaves in order and returns `call(leaves)` (a C
+    builtin that checks them and returns None for others), or None."""
+    n = len(args)
+    nums = {i if i >= 0 else i + n for i in static_nums}
+    ns: dict[str, Any] = {"call": call, "MISSING": _MISSING}
+    lines = ["def hot(args, kwargs):",
+             f"    if len(args) != {n} or len(kwargs) != {len(kwargs)}:", "        return None"]
+    if n:
+        lines.append(f"    {''.join(f'a{i}, ' for i in range(n))}= args")
+    flat = []
+
+    def static(var: str, tag: str, value: Any) -> None:
+        ns[f"S{tag}"], ns[f"T{tag}"] = value, type(value)
+        lines.extend([f"    if type({var}) is not T{tag} or {var} != S{tag}:",
+                      "        return None"])
+    for i in range(n):
+        if i in nums:
+            static(f"a{i}", str(i), args[i])
+        else:
+            flat.append(f"a{i}")
+    for j, name in enumerate(sorted(kwargs)):
+        ns[f"K{j}"] = name
+        lines.extend([f"    k{j} = kwargs.get(K{j}, MISSING)", f"    if k{j} is MISSING:",
+                      "        return None"])
+        if name in static_names:
+            static(f"k{j}", f"k{j}", kwargs[name])
+        else:
+            flat.append(f"k{j}")
+    lines.append(f"    return call(({''.join(f'{v}, ' for v in flat)}))")
+    exec(compile("\n".join(lines) + "\n", "<tracer keyed call>", "exec"), ns)
+    return ns["hot"]

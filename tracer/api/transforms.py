@@ -15,6 +15,12 @@ Every transform is a function of arrays built from a derivative graph:
 
 vjp, jvp and hvp keep one such kernel per function (held weakly), so calling
 them again on arrays of the same signature reuses one trace.
+
+grad, value_and_grad, jacobian and hessian pickle by recipe: the public transform,
+f (pickled by its own rules: a tr.compile function by name or by value, a closure
+through cloudpickle) and the options, plus the graphs already traced, so the
+receiver remakes the same transform, traces nothing again and compiles from its
+own cache (see tr.compile's pickling).
 """
 from __future__ import annotations
 
@@ -27,11 +33,15 @@ from typing import Any
 import numpy as np
 
 from ..autodiff import jvp_nodes, vjp_nodes
+from ..graph_opt import stabilize_outputs
 from ..ir import Node, make_param, substitute
+from ..loops.roll import roll_loops
 from ..trace import Proxy, leaf_spec, prims, pytree
 from ..trace.context import Trace, current_trace, tracing
 from ..trace.proxy import operand, wrap
+from . import samefn
 from .compile import CompiledFunction
+from .pickling import received, token_of
 
 
 def _has_proxy(tree: Any) -> bool:
@@ -57,8 +67,11 @@ class Transformed:
     callables, ...) are static, as a jax.grad user would expect.
     """
 
-    def __init__(self, build: Callable[..., Any], name: str, wrapped: Any = None):
+    def __init__(self, build: Callable[..., Any], name: str, wrapped: Any = None,
+                 recipe: tuple | None = None):
         self._build = build
+        # (transform, f, options): how another process makes this again; see __reduce__
+        self._recipe = recipe
         self.__name__ = self.__qualname__ = name
         if wrapped is not None:
             self.__wrapped__ = wrapped  # so tr.compile names the arguments as f does
@@ -69,11 +82,23 @@ class Transformed:
     def _compiled_for(self, args: tuple, kwargs: dict) -> CompiledFunction:
         nums = tuple(i for i, a in enumerate(args) if _is_static_object(a))
         names = tuple(sorted(k for k, v in kwargs.items() if _is_static_object(v)))
+        return self._compiled_with(nums, names)
+
+    def _compiled_with(self, nums: tuple, names: tuple) -> CompiledFunction:
         found = self._by_static.get((nums, names))
         if found is None:
             found = CompiledFunction(self._build, static_argnums=nums, static_argnames=names)
             self._by_static[nums, names] = found
         return found
+
+    def __reduce__(self) -> tuple:
+        """By recipe, never by the build closure (plain pickle cannot send it), with the
+        graphs traced so far for each set of static arguments."""
+        if self._recipe is None:
+            raise TypeError(f"cannot pickle {self.__name__}: only tr.grad, tr.value_and_grad, "
+                            "tr.jacobian and tr.hessian functions are picklable")
+        shipped = {k: c._shipped() for k, c in self._by_static.items() if c.cache_size}
+        return (_rebuild_transformed, (token_of(self), *self._recipe, shipped))
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         # inside a trace f may close over traced values even when the arguments are arrays
@@ -91,6 +116,14 @@ class Transformed:
 
     def __repr__(self) -> str:
         return f"<tracer transform {self.__name__}>"
+
+
+def _rebuild_transformed(token: str, make: Callable[..., Transformed], f: Any, options: dict,
+                         shipped: dict[tuple, list]) -> Transformed:
+    remade = received(token, lambda: make(f, **options))
+    for (nums, names), entries in shipped.items():
+        remade._compiled_with(nums, names)._seed(entries)
+    return remade
 
 
 # -- tracing f over fresh params ---------------------------------------------------
@@ -125,7 +158,11 @@ def _arg_node(leaf: Any, path: str) -> tuple[Node, bool]:
 
 
 def _trace(f: Callable[..., Any], args: Sequence[Any], kwargs: dict, argnums: Sequence[int],
-           has_aux: bool, who: str, need_float: bool = False) -> _Traced:
+           has_aux: bool, who: str, need_float: bool = False,
+           fast_forward: bool = True) -> _Traced:
+    """f traced over fresh params for args[argnums] (again without skipping loop steps
+    when, outside any trace, a skipped step's value escaped: trace/marks.py)."""
+    original = args
     args = list(args)
     params, outer, weak, trees = [], [], [], []
     for n in argnums:
@@ -134,7 +171,7 @@ def _trace(f: Callable[..., Any], args: Sequence[Any], kwargs: dict, argnums: Se
         fresh = []
         for leaf, path in zip(leaves, paths):
             node, w = _arg_node(leaf, path)
-            if need_float and node.dtype.kind != "f":
+            if need_float and node.dtype.kind not in "fc":
                 raise TypeError(f"{who}: {path} has dtype {node.dtype}; derivatives are taken "
                                 "only with respect to float arguments (integer and bool inputs "
                                 "get none). Cast it with .astype(np.float64), or leave it out "
@@ -144,7 +181,12 @@ def _trace(f: Callable[..., Any], args: Sequence[Any], kwargs: dict, argnums: Se
             fresh.append(Proxy(p, w))
         args[n] = pytree.unflatten(tree, fresh)
         trees.append(tree)
-    with tracing(Trace()):
+    enclosing = current_trace()
+    trace = Trace(enclosing)
+    if enclosing is None:
+        trace.marks.fast_forward = fast_forward
+    first_loop = len(trace.marks.runs)
+    with tracing(trace):
         result = f(*args, **kwargs)
         aux = None
         if has_aux:
@@ -161,7 +203,22 @@ def _trace(f: Callable[..., Any], args: Sequence[Any], kwargs: dict, argnums: Se
                 raise TypeError(f"{who}: output {i} of f is a {type(leaf).__name__}, "
                                 "not an array") from None
             outs.append(node), out_weak.append(w)
+    if enclosing is None and trace.marks.escaped(outs + [operand(x)[0] for x in
+                                                     pytree.flatten(aux)[0]]):
+        return _trace(f, original, kwargs, argnums, has_aux, who, need_float, False)
+    outs, aux = _rolled(outs, aux, trace, first_loop)   # f's loops, before differentiating
+    outs = stabilize_outputs(params, outs)   # derivatives of the stable forms (graph_opt)
     return _Traced(params, outer, weak, trees, outs, out_tree, out_weak, aux)
+
+
+def _rolled(outs: list[Node], aux: Any, trace: Trace, first_loop: int) -> tuple[list[Node], Any]:
+    """f's outputs (and aux) with the Python loops f ran made SCANs (tracer/loops/roll.py),
+    so that derivatives go through loops, not through every unrolled step."""
+    leaves, tree = pytree.flatten(aux)
+    nodes = [operand(x) for x in leaves]
+    rolled = roll_loops(outs + [n for n, _ in nodes], trace.marks, first_loop)
+    aux = pytree.unflatten(tree, [wrap(n, w) for n, (_, w) in zip(rolled[len(outs):], nodes)])
+    return rolled[:len(outs)], aux
 
 
 def _inline_aux(t: _Traced) -> Any:
@@ -226,7 +283,10 @@ def value_and_grad(f: Callable[..., Any], argnums: int | Sequence[int] = 0,
         value, grads, aux = _grad_parts(f, nums, has_aux, "tr.value_and_grad", args, kwargs)
         g = grads[0] if single else tuple(grads)
         return ((value, aux), g) if has_aux else (value, g)
-    return Transformed(build, f"value_and_grad({_name(f)})", f)
+    # the same function (samefn.py) gets the same transform: one trace per signature
+    return samefn.shared(f, ("value_and_grad", nums, single, has_aux), lambda: Transformed(
+        build, f"value_and_grad({_name(f)})", f,
+        (value_and_grad, f, {"argnums": argnums, "has_aux": has_aux})))
 
 
 def grad(f: Callable[..., Any], argnums: int | Sequence[int] = 0,
@@ -238,7 +298,8 @@ def grad(f: Callable[..., Any], argnums: int | Sequence[int] = 0,
         _, grads, aux = _grad_parts(f, nums, has_aux, "tr.grad", args, kwargs)
         g = grads[0] if single else tuple(grads)
         return (g, aux) if has_aux else g
-    return Transformed(build, f"grad({_name(f)})", f)
+    return samefn.shared(f, ("grad", nums, single, has_aux), lambda: Transformed(
+        build, f"grad({_name(f)})", f, (grad, f, {"argnums": argnums, "has_aux": has_aux})))
 
 
 def _name(f: Any) -> str:
@@ -257,7 +318,7 @@ def _leaves_like(values: Any, like: Sequence[Node], tree: pytree.TreeDef, what: 
         if node.shape != ref.shape:
             raise ValueError(f"{who}: {what} of shape {node.shape} for a value of shape "
                              f"{ref.shape}")
-        nodes.append(prims.cast(node, ref.dtype) if ref.dtype.kind == "f" else None)
+        nodes.append(prims.cast(node, ref.dtype) if ref.dtype.kind in "fc" else None)
     return nodes
 
 
@@ -267,7 +328,14 @@ def _all_args(primals: Sequence[Any]) -> list[int]:
 
 def _vjp_build(f, has_aux):
     def build(primals, cotangent):
+        outer = current_trace()
+        drawn = len(outer.draws) if outer is not None else 0
         t = _trace(f, primals, {}, _all_args(primals), has_aux, "tr.vjp")
+        if outer is not None and len(outer.draws) != drawn:
+            raise TypeError(f"tr.vjp: {_name(f)} draws random numbers; vjp_fn would draw "
+                            "others than the forward call did. Use tr.grad or "
+                            "tr.value_and_grad (one call, one draw), or draw outside f and "
+                            "pass the numbers as an argument")
         cts = _leaves_like(cotangent, t.outs, t.out_tree, "the cotangent", "vjp_fn")
         grads = vjp_nodes(t.outs, cts, t.params)
         new = t.inline(_zeros_if_none(grads, t.params))
@@ -358,7 +426,12 @@ def _lazy(make_build, fn_ref, has_aux):
 
 
 def _cached(f: Callable[..., Any], key: tuple, make: Callable[[Any], Callable]) -> Transformed:
-    """One Transformed per (f, kind), so repeated calls on arrays reuse one trace."""
+    """One Transformed per (f, kind), so repeated calls on arrays reuse one trace; a
+    function that is a new object but the same function (samefn.py: a lambda made
+    afresh on each call) gets the same one too."""
+    if samefn.identity(f) is not None:
+        return samefn.shared(f, key, lambda: Transformed(make(lambda: f),
+                                                          f"{key[0]}({_name(f)})"))
     try:
         ref = weakref.ref(f)
         table = _kernels.setdefault(f, {})
@@ -414,6 +487,7 @@ def _jacobian(f: Callable[..., Any], argnums: Any, mode: str | None, who: str) -
 
     def build(*args, **kwargs):
         t = _trace(f, args, kwargs, _resolve_argnums(nums, len(args), who), False, who)
+        _refuse_complex(t, who)
         n_in = sum(p.type.size for p in t.params)
         use_rev = mode == "rev" or (mode is None and sum(o.type.size for o in t.outs) <= n_in)
         blocks = _jac_rev(t) if use_rev else _jac_fwd(t)
@@ -425,15 +499,30 @@ def _jacobian(f: Callable[..., Any], argnums: Any, mode: str | None, who: str) -
     return Transformed(build, f"{who[3:]}({_name(f)})", f)
 
 
+def _refuse_complex(t: _Traced, who: str) -> None:
+    """As JAX's jacfwd/jacrev without holomorphic=True: a complex Jacobian is not one
+    array of numbers (it is a real 2x2 block per element pair), so none is given."""
+    for node, what in [(p, "an argument") for p in t.params] + [(o, "an output") for o in t.outs]:
+        if node.dtype.kind == "c":
+            raise TypeError(f"{who}: {what} is complex ({node.type}); Jacobians and Hessians are "
+                            "taken of real values. Differentiate with respect to the real and "
+                            "imaginary parts (f(x + 1j * y) in x and y), or use tr.grad, "
+                            "tr.jvp or tr.vjp, which take complex values")
+
+
 def jacobian(f: Callable[..., Any], argnums: int | Sequence[int] = 0) -> Transformed:
     """The Jacobian, each block shaped out.shape + arg.shape (as jax.jacrev/jacfwd).
 
     Reverse mode (one L-operator per output element) when the outputs are no
     bigger than the inputs, forward mode (one R-operator per input element) else.
     """
-    return _jacobian(f, argnums, None, "tr.jacobian")
+    jac = _jacobian(f, argnums, None, "tr.jacobian")
+    jac._recipe = (jacobian, f, {"argnums": argnums})
+    return jac
 
 
 def hessian(f: Callable[..., Any], argnums: int | Sequence[int] = 0) -> Transformed:
     """The Hessian of a real-scalar f: forward-mode Jacobian of the reverse-mode gradient."""
-    return _jacobian(_jacobian(f, argnums, "rev", "tr.hessian"), argnums, "fwd", "tr.hessian")
+    hess = _jacobian(_jacobian(f, argnums, "rev", "tr.hessian"), argnums, "fwd", "tr.hessian")
+    hess._recipe = (hessian, f, {"argnums": argnums})
+    return hess

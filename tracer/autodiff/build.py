@@ -24,13 +24,14 @@ def zeros_like(x: Node) -> Node:
     return full_like(x, 0)
 
 
-def scalar_value(x: Node) -> float | None:
+def scalar_value(x: Node) -> float | complex | None:
     """The value of a one-element constant seen through reshapes and broadcasts; else None."""
     while x.op in (Op.BROADCAST_TO, Op.RESHAPE):
         x = x.inputs[0]
     if x.op is not Op.CONST or x.type.size != 1:
         return None
-    return float(x.attrs["value"].array.flat[0])
+    value = x.attrs["value"].array.flat[0]
+    return complex(value) if x.dtype.kind == "c" else float(value)
 
 
 def materialize(t: MaybeNode, like: Node) -> Node:
@@ -195,3 +196,14 @@ def pad_axis(x: Node, axis: int, before: int, after: int) -> Node:
             shape[axis] = count
             parts.append(zeros_shape(shape, x.dtype))
     return prims.concatenate(parts, axis)
+
+
+class TupleCotangent(dict):
+    """Cotangents of some outputs of one SCAN (a tuple), by SCAN_OUT index; the reverse
+    transform adds them up per scan (autodiff/scan.py)."""
+
+    def plus(self, other: TupleCotangent) -> TupleCotangent:
+        merged = TupleCotangent(self)
+        for k, ct in other.items():
+            merged[k] = add(merged.get(k), ct)
+        return merged

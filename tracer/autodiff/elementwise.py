@@ -74,6 +74,7 @@ _UNARY = {
     Op.ERF: _erf,
     Op.ERFC: _erfc,
     Op.GAMMALN: lambda x, y: digamma(x),
+    Op.SIGMOID: lambda x, y: b.mul(y, b.sub(full_like(y, 1), y)),
 }
 
 
@@ -167,6 +168,19 @@ def _mod(ins: Sequence[Node], out: Node, i: int) -> Node:
     return b.neg(bind(Op.FLOOR, bind(Op.DIV, x, y)))
 
 
+def _fmod(ins: Sequence[Node], out: Node, i: int) -> Node:
+    """fmod(x, y) = x - trunc(x / y) * y."""
+    x, y = ins
+    if i == 0:
+        return full_like(x, 1)
+    return b.neg(bind(Op.TRUNC, bind(Op.DIV, x, y)))
+
+
+def _nextafter(ins: Sequence[Node], out: Node, i: int) -> Node | None:
+    """nextafter(x, y) is x moved by one ulp: as x, and flat in y."""
+    return full_like(ins[0], 1) if i == 0 else None
+
+
 PARTIALS: dict[Op, Partial] = {op: _unary(fn) for op, fn in _UNARY.items()}
 PARTIALS.update({
     Op.POW: _pow,
@@ -177,4 +191,6 @@ PARTIALS.update({
     Op.LOGADDEXP2: _logaddexp2,
     Op.COPYSIGN: _copysign,
     Op.MOD: _mod,
+    Op.FMOD: _fmod,
+    Op.NEXTAFTER: _nextafter,
 })

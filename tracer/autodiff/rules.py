@@ -19,6 +19,7 @@ from ..ir import Node, Op
 from ..ir.ops import LEAF, NON_DIFFERENTIABLE
 from ..trace import prims
 from . import build as b
+from . import complex_rules, indexing, linalg
 from . import structural as s
 from .build import MaybeNode, materialize
 from .elementwise import PARTIALS
@@ -29,7 +30,9 @@ VjpRule = Callable[[Node, Node], Sequence[MaybeNode]]
 
 def is_differentiable(node: Node) -> bool:
     """Whether a node's value can carry a tangent: a float output of a smooth op."""
-    return node.dtype.kind == "f" and node.op not in NON_DIFFERENTIABLE and node.op not in LEAF
+    if node.op is Op.SCAN:      # a tuple: each SCAN_OUT says whether it is a float
+        return True
+    return node.dtype.kind in "fc" and node.op not in NON_DIFFERENTIABLE and node.op not in LEAF
 
 
 # -- elementwise, from the partials -------------------------------------------
@@ -46,13 +49,25 @@ def _elementwise_vjp(op: Op) -> VjpRule:
     partial = PARTIALS[op]
 
     def rule(node: Node, ct: Node) -> list[MaybeNode]:
-        return [b.mul(ct, partial(node.inputs, node, i)) if x.dtype.kind == "f" else None
+        return [b.mul(ct, partial(node.inputs, node, i)) if x.dtype.kind in "fc" else None
                 for i, x in enumerate(node.inputs)]
     return rule
 
 
 JVP_RULES: dict[Op, JvpRule] = {op: _elementwise_jvp(op) for op in PARTIALS}
 VJP_RULES: dict[Op, VjpRule] = {op: _elementwise_vjp(op) for op in PARTIALS}
+
+
+def _on_complex(real_rule, complex_rule):
+    """A rule that differs for a complex operand (abs: not holomorphic)."""
+    return lambda node, arg: (complex_rule if node.inputs[0].dtype.kind == "c"
+                              else real_rule)(node, arg)
+
+
+JVP_RULES[Op.ABS] = _on_complex(JVP_RULES[Op.ABS], complex_rules.abs_jvp)
+VJP_RULES[Op.ABS] = _on_complex(VJP_RULES[Op.ABS], complex_rules.abs_vjp)
+JVP_RULES.update(complex_rules.JVP_RULES)
+VJP_RULES.update(complex_rules.VJP_RULES)
 
 
 # -- linear and bilinear arithmetic -------------------------------------------
@@ -84,7 +99,7 @@ VJP_RULES.update({
     Op.SELECT: lambda node, ct: [None, b.select(node.inputs[0], ct, None),
                                  b.select(node.inputs[0], None, ct)],
     Op.CAST: lambda node, ct: [prims.cast(ct, node.inputs[0].dtype)
-                               if node.inputs[0].dtype.kind == "f" else None],
+                               if node.inputs[0].dtype.kind in "fc" else None],
 })
 
 
@@ -148,6 +163,21 @@ def _slice_vjp(node, ct):
     return [s.unslice(ct, node.inputs[0].shape, a["starts"], a["steps"], a["sizes"])]
 
 
+def _update_slice_jvp(node, ts):
+    x, v = node.inputs
+    return prims.bind(Op.UPDATE_SLICE, [materialize(ts[0], x), materialize(ts[1], v)],
+                      **dict(node.attrs))
+
+
+def _update_slice_vjp(node, ct):
+    """x gets ct but where v was written; v gets what the box of ct holds."""
+    x, v = node.inputs
+    a = node.attrs
+    kept = prims.bind(Op.UPDATE_SLICE, [ct, b.zeros_like(v)], **dict(a))
+    return [kept if x.dtype.kind in "fc" else None,
+            prims.slice_axes(ct, a["starts"], a["steps"], v.shape)]
+
+
 def _concatenate_jvp(node, ts):
     return prims.concatenate([materialize(t, x) for t, x in zip(ts, node.inputs)],
                              node.attrs["axis"])
@@ -157,7 +187,7 @@ def _concatenate_vjp(node, ct):
     axis, start, parts = node.attrs["axis"], 0, []
     for x in node.inputs:
         size = x.shape[axis]
-        parts.append(b.slice_along(ct, axis, start, size) if x.dtype.kind == "f" else None)
+        parts.append(b.slice_along(ct, axis, start, size) if x.dtype.kind in "fc" else None)
         start += size
     return parts
 
@@ -165,6 +195,8 @@ def _concatenate_vjp(node, ct):
 for _op in (Op.RESHAPE, Op.TRANSPOSE, Op.BROADCAST_TO, Op.SLICE):
     JVP_RULES[_op] = _same_op_jvp
 JVP_RULES[Op.CONCATENATE] = _concatenate_jvp
+JVP_RULES[Op.UPDATE_SLICE] = _update_slice_jvp
+VJP_RULES[Op.UPDATE_SLICE] = _update_slice_vjp
 VJP_RULES.update({
     Op.RESHAPE: lambda node, ct: [prims.reshape(ct, node.inputs[0].shape)],
     Op.TRANSPOSE: lambda node, ct: [prims.transpose(
@@ -176,28 +208,6 @@ VJP_RULES.update({
 
 
 # -- indexing and contraction -----------------------------------------------------
-def _gather_jvp(node, ts):
-    return prims.bind(Op.GATHER, [ts[0], *node.inputs[1:]], axis=node.attrs["axis"])
-
-
-def _gather_vjp(node, ct):
-    x, *idx = node.inputs
-    scattered = prims.bind(Op.SCATTER_ADD, [b.zeros_like(x), *idx, ct], axis=node.attrs["axis"])
-    return [scattered] + [None] * len(idx)
-
-
-def _scatter_add_jvp(node, ts):
-    x, *idx, upd = node.inputs
-    tx, tu = materialize(ts[0], x), materialize(ts[-1], upd)
-    return prims.bind(Op.SCATTER_ADD, [tx, *idx, tu], axis=node.attrs["axis"])
-
-
-def _scatter_add_vjp(node, ct):
-    x, *idx, upd = node.inputs
-    picked = prims.bind(Op.GATHER, [ct, *idx], axis=node.attrs["axis"])
-    return [ct] + [None] * len(idx) + [picked]
-
-
 def _dot(lhs: MaybeNode, rhs: MaybeNode, node: Node) -> MaybeNode:
     if lhs is None or rhs is None:
         return None
@@ -216,10 +226,10 @@ def _dot_vjp(node, ct):
             s.dot_transpose_rhs(ct, lhs, rhs, contract, batch)]
 
 
-JVP_RULES.update({Op.GATHER: _gather_jvp, Op.SCATTER_ADD: _scatter_add_jvp,
-                  Op.DOT_GENERAL: _dot_jvp})
-VJP_RULES.update({Op.GATHER: _gather_vjp, Op.SCATTER_ADD: _scatter_add_vjp,
-                  Op.DOT_GENERAL: _dot_vjp})
+JVP_RULES.update({**indexing.JVP_RULES, Op.DOT_GENERAL: _dot_jvp})
+VJP_RULES.update({**indexing.VJP_RULES, Op.DOT_GENERAL: _dot_vjp})
+JVP_RULES.update(linalg.JVP_RULES)
+VJP_RULES.update(linalg.VJP_RULES)
 
 
 # -- control ----------------------------------------------------------------------
@@ -239,3 +249,10 @@ def _ifelse_vjp(node, ct):
 
 JVP_RULES[Op.IFELSE] = _ifelse_jvp
 VJP_RULES[Op.IFELSE] = _ifelse_vjp
+
+# -- loops: their rules transform the body graph, so they use the transforms themselves;
+# imported last, when the tables above exist for the transforms to read
+from . import scan  # noqa: E402
+
+JVP_RULES.update(scan.JVP_RULES)
+VJP_RULES.update(scan.VJP_RULES)

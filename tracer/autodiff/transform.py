@@ -7,9 +7,10 @@ derivative. The results are ordinary nodes, so they can be transformed again.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from typing import Any
 
 from ..ir import Node, toposort
-from .build import MaybeNode, add
+from .build import MaybeNode, TupleCotangent, add
 from .rules import JVP_RULES, VJP_RULES, is_differentiable
 
 
@@ -30,11 +31,18 @@ def jvp_nodes(outputs: Sequence[Node], tangents: Mapping[Node, MaybeNode]) -> li
 
 def _live(order: Sequence[Node], wrt: Sequence[Node]) -> set[Node]:
     """The nodes that depend differentiably on `wrt`: the only ones worth a rule."""
-    live = {w for w in wrt if w.dtype.kind == "f"}
+    live = {w for w in wrt if w.dtype.kind in "fc"}
     for node in order:
         if node not in live and is_differentiable(node) and any(i in live for i in node.inputs):
             live.add(node)
     return live
+
+
+def _accumulate(total: Any, ct: Any) -> Any:
+    """Sum of cotangents; a scan's (one per output read, autodiff/scan.py) merge."""
+    if isinstance(ct, TupleCotangent):
+        return ct if total is None else total.plus(ct)
+    return add(total, ct)
 
 
 def vjp_nodes(outputs: Sequence[Node], cotangents: Sequence[MaybeNode],
@@ -55,5 +63,5 @@ def vjp_nodes(outputs: Sequence[Node], cotangents: Sequence[MaybeNode],
             continue
         for inp, inp_ct in zip(node.inputs, VJP_RULES[node.op](node, ct)):
             if inp_ct is not None and inp in live:
-                acc[inp] = add(acc.get(inp), inp_ct)
+                acc[inp] = _accumulate(acc.get(inp), inp_ct)
     return [acc.get(w) for w in wrt]

@@ -12,6 +12,7 @@ import platform
 import shutil
 import subprocess
 import threading
+from collections.abc import Sequence
 
 from .. import _version
 from . import files
@@ -25,8 +26,10 @@ _cpu_features: str | None = None
 
 
 def cache_key(source: str, compiler: list[str], flags: list[str],
-              memo_dir: str | None = None, source_suffix: str = ".c") -> str:
-    """The hex sha256 naming the library built by `compiler + flags` from `source`."""
+              memo_dir: str | None = None, source_suffix: str = ".c",
+              inputs: Sequence[str] = ()) -> str:
+    """The hex sha256 naming the library built by `compiler + flags` from `source`
+    (and `inputs`: the names of the cached object files linked in, which are their keys)."""
     identity = compiler_identity(compiler, memo_dir)
     material = {
         "source": source,
@@ -37,6 +40,8 @@ def cache_key(source: str, compiler: list[str], flags: list[str],
         "tracer": tracer_version(),
         "target": cpu_target(flags),
     }
+    if inputs:
+        material["inputs"] = list(inputs)
     text = json.dumps(material, sort_keys=True, separators=(",", ":"))
     return hashlib.sha256(text.encode()).hexdigest()
 

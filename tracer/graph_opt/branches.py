@@ -59,7 +59,7 @@ def _zero_or_nan(node: Node) -> bool:
         return zero_or_nan(node.inputs[0])
     if node.op in _ZN_IF_ANY:
         return any(zero_or_nan(i) for i in ins)
-    if node.op is Op.SCATTER_ADD:
+    if node.op in (Op.SCATTER_ADD, Op.SCATTER_SET):
         return zero_or_nan(node.inputs[0]) and zero_or_nan(node.inputs[-1])
     if node.op is Op.CAST:
         return zero_or_nan(node.inputs[0])

@@ -85,7 +85,10 @@ def neg_neg(node: Node, ctx: Context) -> Node | None:
 
 
 def mul_one(node: Node, ctx: Context) -> Node | None:
-    """x * 1 -> x, 1 * x -> x, x / 1 -> x (exact for every value, NaN included)."""
+    """x * 1 -> x, 1 * x -> x, x / 1 -> x (exact for every real value, NaN included; not
+    for complex, where numpy's (inf+infj) * 1 has a NaN part)."""
+    if node.dtype.kind == "c":
+        return None
     if node.op is Op.MUL:
         x, y = node.inputs
         if is_const(y, 1):

@@ -17,11 +17,13 @@ from ..ir.ops import LEAF
 from .engine import Context
 
 MAX_FOLD_SIZE = 1024
+# broadcasts stay views; a loop stays a loop (its value is a tuple)
+_NEVER = frozenset({Op.BROADCAST_TO, Op.SCAN, Op.SCAN_OUT})
 
 
 def fold_constants(node: Node, ctx: Context) -> Node | None:
     """op(const, ..., const) -> const, for results of at most MAX_FOLD_SIZE elements."""
-    if node.op in LEAF or node.op is Op.BROADCAST_TO or node.type.size > MAX_FOLD_SIZE:
+    if node.op in LEAF or node.op in _NEVER or node.type.size > MAX_FOLD_SIZE:
         return None
     if not node.inputs or any(i.op is not Op.CONST for i in node.inputs):
         return None

@@ -11,13 +11,14 @@ from __future__ import annotations
 import numpy as np
 
 from ..ir import Node, Op, make_const, make_node
+from ..ir.ops import ELEMENTWISE
 from .engine import Context
 from .match import is_const, scalar_of
 
 
 def pow_two(node: Node, ctx: Context) -> Node | None:
-    """pow(x, 2) -> x * x."""
-    if node.op is Op.POW and is_const(node.inputs[1], 2):
+    """pow(x, 2) -> x * x (real values: numpy's complex z**2 is its own product)."""
+    if node.op is Op.POW and is_const(node.inputs[1], 2) and node.dtype.kind != "c":
         x = node.inputs[0]
         return make_node(Op.MUL, [x, x])
     return None
@@ -57,4 +58,29 @@ def gemm_accumulate(node: Node, ctx: Context) -> Node | None:
     return None
 
 
-RULES = [pow_two, gemm_accumulate]
+def _produced(node: Node) -> bool:
+    """node is elementwise work (seen through reshapes), not an input or a constant."""
+    while node.op is Op.RESHAPE:
+        node = node.inputs[0]
+    return node.op in ELEMENTWISE
+
+
+def dot_of_elementwise(node: Node, ctx: Context) -> Node | None:
+    """dot_general(a, b) over one axis of k, every other axis of size 1 (a vector dot),
+    with a or b elementwise work -> sum(reshape(a, k) * reshape(b, k)): one pass over
+    the operands (the C backend computes the products inside the sum), not BLAS's."""
+    if node.op is not Op.DOT_GENERAL or node.dtype.kind != "f" or node.type.size != 1:
+        return None
+    (lc, _), (lb, _) = node.attrs["contract"], node.attrs["batch"]
+    a, b = node.inputs
+    if lb or len(lc) != 1 or not (_produced(a) or _produced(b)):
+        return None
+    k = a.shape[lc[0]]
+    if a.type.size != k or b.type.size != k or k < 2:
+        return None
+    flat = [make_node(Op.RESHAPE, [x], {"shape": (k,)}) for x in (a, b)]
+    total = make_node(Op.REDUCE_SUM, [make_node(Op.MUL, flat)], {"axes": (0,)})
+    return make_node(Op.RESHAPE, [total], {"shape": node.shape})
+
+
+RULES = [pow_two, gemm_accumulate, dot_of_elementwise]

@@ -8,6 +8,7 @@ SUPPORTED = tuple(
     for name in (
         "bool", "int8", "int16", "int32", "int64",
         "uint8", "uint16", "uint32", "uint64", "float32", "float64",
+        "complex64", "complex128",
     )
 )
 
@@ -15,6 +16,7 @@ _SHORT = {
     "bool": "bool", "int8": "i8", "int16": "i16", "int32": "i32", "int64": "i64",
     "uint8": "u8", "uint16": "u16", "uint32": "u32", "uint64": "u64",
     "float16": "f16", "float32": "f32", "float64": "f64",
+    "complex64": "c64", "complex128": "c128",
 }
 
 
@@ -29,6 +31,25 @@ def is_supported(dtype: np.dtype) -> bool:
 
 def is_float(dtype: np.dtype) -> bool:
     return dtype.kind == "f"
+
+
+def is_complex(dtype: np.dtype) -> bool:
+    return dtype.kind == "c"
+
+
+def is_inexact(dtype: np.dtype) -> bool:
+    """float or complex: the dtypes that carry derivatives."""
+    return dtype.kind in "fc"
+
+
+def real_dtype(dtype: np.dtype) -> np.dtype:
+    """float64 for complex128 (the dtype of its parts), the dtype itself otherwise."""
+    return np.empty((), dtype).real.dtype if dtype.kind == "c" else dtype
+
+
+def complex_dtype(dtype: np.dtype) -> np.dtype:
+    """complex128 for float64: numpy's complex type with parts of this float dtype."""
+    return np.result_type(dtype, np.complex64)
 
 
 def is_integer(dtype: np.dtype) -> bool:

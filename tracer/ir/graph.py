@@ -83,5 +83,17 @@ class Graph:
     def __hash__(self) -> int:
         return hash((self.inputs, self.outputs))
 
-    def as_text(self) -> str:
-        return graph_text(self.inputs, self.outputs)
+    def __reduce__(self) -> tuple:
+        """Pickled with its nodes listed inputs first: each node's inputs are already
+        in pickle's memo when it is written, so a deep graph does not recurse deeply.
+        The receiver re-interns the nodes, with fresh params (see ir.node)."""
+        return (_load_graph, (tuple(self.nodes()), self.inputs, self.outputs))
+
+    def as_text(self, numpy_step: Callable[[Node], bool] | None = None) -> str:
+        """The text form; `numpy_step(node)` marks the steps a backend runs in numpy."""
+        return graph_text(self.inputs, self.outputs, numpy_step)
+
+
+def _load_graph(nodes: tuple[Node, ...], inputs: tuple[Node, ...],
+                outputs: tuple[Node, ...]) -> Graph:
+    return Graph(inputs, outputs)   # `nodes` only fixed the pickling order

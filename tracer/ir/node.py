@@ -5,18 +5,26 @@ one with the same op, inputs and attributes is alive: equal subgraphs are the
 same object, so common-subexpression elimination, hashing and cache keys come
 free (tinygrad's UOp). Node ids grow with creation, and a node's inputs always
 exist before it, so sorting by id is a topological order.
+
+Pickling (compiled functions travel to other processes by their graphs): a node
+is rebuilt through `make_node` in the receiving process, so it is interned
+there like any other; a param becomes a fresh param (a new uid), once per
+pickle stream, since pickle's memo rebuilds an object shared in the stream
+once. Cached hashes are never pickled: a hash of strings differs from process
+to process (PYTHONHASHSEED).
 """
 from __future__ import annotations
 
+import contextvars
 import hashlib
 import itertools
 import weakref
 from dataclasses import dataclass
-from typing import Any, Iterator, Mapping, Sequence
+from typing import Any, Callable, Iterator, Mapping, Sequence
 
 import numpy as np
 
-from .ops import Op, infer_type
+from .ops import LEAF, Op, infer_type
 from .types import TensorType
 
 
@@ -60,6 +68,9 @@ class Attrs(Mapping[str, Any]):
     def __repr__(self) -> str:
         return ", ".join(f"{k}={v}" for k, v in self._items)
 
+    def __reduce__(self) -> tuple:
+        return (Attrs, (self._dict,))   # the hash is recomputed in the receiver
+
 
 class ConstValue:
     """A constant array held as an attribute: hashed and compared by content."""
@@ -89,6 +100,9 @@ class ConstValue:
             return np.array2string(a, separator=",").replace("\n", "")
         return f"<{a.dtype}{list(a.shape)}>"
 
+    def __reduce__(self) -> tuple:
+        return (ConstValue, (self.array,))   # the hash is recomputed in the receiver
+
 
 class Node:
     """One value of the graph: `op(*inputs; attrs)` of static type `type`."""
@@ -105,6 +119,15 @@ class Node:
     def __repr__(self) -> str:
         return f"%{self.id}:{self.type} = {self.op.value}"
 
+    def __reduce__(self) -> tuple:
+        """Rebuilt by `make_node` (interned in the receiver; a param gets a fresh uid).
+        Pickle a Graph rather than a deep node: it lists the nodes inputs first, so
+        no node's pickling recurses through the whole graph."""
+        if self.op is Op.PARAM:
+            return (make_param, (self.type, self.attrs["name"], self.loc))
+        type = self.type if self.op in LEAF else None     # leaves are keyed by type too
+        return (make_node, (self.op, self.inputs, self.attrs, self.loc, type))
+
     @property
     def shape(self) -> tuple[int, ...]:
         return self.type.shape
@@ -120,6 +143,18 @@ class Node:
 
 _ids = itertools.count()
 _interned: weakref.WeakValueDictionary = weakref.WeakValueDictionary()
+_last_id = [-1]
+
+
+def last_id() -> int:
+    """The id of the newest node (every node made later has a larger one)."""
+    return _last_id[0]
+
+
+# Told of every node this thread creates while it is set (the tracer's loop marks:
+# which iteration of which Python loop made each node).
+created_observer: contextvars.ContextVar[Callable[[Node], None] | None] = \
+    contextvars.ContextVar("created_observer", default=None)
 
 
 def make_node(op: Op, inputs: Sequence[Node] = (), attrs: Mapping[str, Any] | None = None,
@@ -138,8 +173,11 @@ def make_node(op: Op, inputs: Sequence[Node] = (), attrs: Mapping[str, Any] | No
         type = infer_type(op, [i.type for i in inputs], frozen)
     node = Node.__new__(Node)
     node.op, node.inputs, node.attrs, node.type, node.loc = op, inputs, frozen, type, loc
-    node.id = next(_ids)
+    node.id = _last_id[0] = next(_ids)
     _interned[key] = node
+    observe = created_observer.get()
+    if observe is not None:
+        observe(node)
     return node
 
 

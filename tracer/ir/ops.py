@@ -11,8 +11,8 @@ from typing import Any, Callable, Mapping, Sequence
 
 import numpy as np
 
-from .dtypes import BOOL, INT64
-from .types import TensorType
+from .dtypes import BOOL, INT64, complex_dtype, real_dtype
+from .types import TOKEN, TensorType
 
 
 class Op(enum.Enum):
@@ -56,6 +56,12 @@ class Op(enum.Enum):
     ISNAN = "isnan"
     ISINF = "isinf"
     ISFINITE = "isfinite"
+    SIGNBIT = "signbit"
+    SPACING = "spacing"     # numpy's: the gap to the next float away from zero
+    SIGMOID = "sigmoid"     # 1 / (1 + exp(-x)), numpy's formula; its derivative y(1 - y)
+    REAL = "real"           # complex -> its real part (float of the same width)
+    IMAG = "imag"           # complex -> its imaginary part
+    CONJ = "conj"           # complex conjugate
     # binary elementwise
     ADD = "add"
     SUB = "sub"
@@ -73,6 +79,9 @@ class Op(enum.Enum):
     LOGADDEXP = "logaddexp"
     LOGADDEXP2 = "logaddexp2"
     COPYSIGN = "copysign"
+    FMOD = "fmod"           # C's remainder: the sign of the dividend
+    NEXTAFTER = "nextafter"
+    COMPLEX = "complex"     # (re, im) floats of one dtype -> re + 1j * im
     EQ = "eq"
     NE = "ne"
     LT = "lt"
@@ -106,15 +115,38 @@ class Op(enum.Enum):
     BROADCAST_TO = "broadcast_to"
     SLICE = "slice"
     CONCATENATE = "concatenate"
+    UPDATE_SLICE = "update_slice"     # x with the box a SLICE of it would read replaced by v
     # data-dependent indexing
     GATHER = "gather"
-    SCATTER_ADD = "scatter_add"
+    # x with updates combined in at indexed positions, in the updates' C order
+    SCATTER_ADD = "scatter_add"     # np.add.at
+    SCATTER_MUL = "scatter_mul"     # np.multiply.at
+    SCATTER_MAX = "scatter_max"     # np.maximum.at
+    SCATTER_MIN = "scatter_min"     # np.minimum.at
+    SCATTER_SET = "scatter_set"     # x[idx] = v: the last write to a position wins
     # contraction
     DOT_GENERAL = "dot_general"
+    # discrete Fourier transforms over `axes` (numpy's fftn/ifftn/rfftn/irfftn, `norm`)
+    FFT = "fft"
     # built only by the optimizer (graph_opt/), after differentiation
     GEMM_ACC = "gemm_acc"
     # control: lazy choice between two whole values on a scalar bool
     IFELSE = "ifelse"
+    # loops (tracer/loops): a SCAN runs its body graph once per step and is a tuple
+    # of values, each read by a SCAN_OUT {index}
+    SCAN = "scan"
+    SCAN_OUT = "scan_out"
+    # linear algebra over the last two axes, batched over the leading ones (numpy's
+    # gufuncs); ops with several results return them packed along one last axis
+    # (`packed_parts` says how), which the numpy surface slices apart
+    CHOLESKY = "cholesky"               # lower factor, reading the lower triangle
+    TRIANGULAR_SOLVE = "triangular_solve"   # op(a) x = b, a's triangle {lower, transpose, unit}
+    SOLVE = "solve"                     # a x = b, b (..., n, k)
+    SLOGDET = "slogdet"                 # packed (sign, log|det|)
+    EIGH = "eigh"                       # packed (w, v) {lower, vectors}; w alone without vectors
+    SVD = "svd"                         # packed (u, s, vh) {full, vectors}; s alone without vectors
+    QR = "qr"                           # packed (q, r) {mode: reduced, complete}
+    EXPM = "expm"                       # the matrix exponential (scipy.linalg.expm)
 
     def __repr__(self) -> str:
         return f"Op.{self.name}"
@@ -126,17 +158,18 @@ UNARY = frozenset({
     U.SQRT, U.CBRT, U.SIN, U.COS, U.TAN, U.ARCSIN, U.ARCCOS, U.ARCTAN, U.SINH,
     U.COSH, U.TANH, U.ARCSINH, U.ARCCOSH, U.ARCTANH, U.FLOOR, U.CEIL, U.TRUNC,
     U.RINT, U.ERF, U.ERFC, U.GAMMALN, U.LOGICAL_NOT, U.INVERT, U.ISNAN, U.ISINF,
-    U.ISFINITE,
+    U.ISFINITE, U.SIGNBIT, U.SPACING, U.SIGMOID, U.REAL, U.IMAG, U.CONJ,
 })
 BINARY = frozenset({
     U.ADD, U.SUB, U.MUL, U.DIV, U.FLOORDIV, U.MOD, U.POW, U.MAXIMUM, U.MINIMUM,
     U.FMAX, U.FMIN, U.ARCTAN2, U.HYPOT, U.LOGADDEXP, U.LOGADDEXP2, U.COPYSIGN,
     U.EQ, U.NE, U.LT, U.LE, U.GT, U.GE, U.LOGICAL_AND, U.LOGICAL_OR, U.LOGICAL_XOR,
     U.BITWISE_AND, U.BITWISE_OR, U.BITWISE_XOR, U.LEFT_SHIFT, U.RIGHT_SHIFT,
+    U.FMOD, U.NEXTAFTER, U.COMPLEX,
 })
 ELEMENTWISE = UNARY | BINARY | {U.SELECT, U.CAST}
 COMPARISON = frozenset({U.EQ, U.NE, U.LT, U.LE, U.GT, U.GE})
-PREDICATE = frozenset({U.ISNAN, U.ISINF, U.ISFINITE})
+PREDICATE = frozenset({U.ISNAN, U.ISINF, U.ISFINITE, U.SIGNBIT})
 LOGICAL = frozenset({U.LOGICAL_NOT, U.LOGICAL_AND, U.LOGICAL_OR, U.LOGICAL_XOR})
 BITWISE = frozenset({U.INVERT, U.BITWISE_AND, U.BITWISE_OR, U.BITWISE_XOR,
                      U.LEFT_SHIFT, U.RIGHT_SHIFT})
@@ -144,8 +177,21 @@ FLOAT_ONLY = frozenset({
     U.EXP, U.EXP2, U.EXPM1, U.LOG, U.LOG2, U.LOG10, U.LOG1P, U.SQRT, U.CBRT, U.SIN,
     U.COS, U.TAN, U.ARCSIN, U.ARCCOS, U.ARCTAN, U.SINH, U.COSH, U.TANH, U.ARCSINH,
     U.ARCCOSH, U.ARCTANH, U.ERF, U.ERFC, U.GAMMALN, U.DIV, U.ARCTAN2, U.HYPOT,
-    U.LOGADDEXP, U.LOGADDEXP2, U.COPYSIGN, U.FMAX, U.FMIN,
+    U.LOGADDEXP, U.LOGADDEXP2, U.COPYSIGN, U.FMAX, U.FMIN, U.SIGNBIT, U.SPACING, U.NEXTAFTER,
+    U.SIGMOID,
 })
+# Ops numpy defines on complex operands (the surface's loops never build others).
+COMPLEX_OK = frozenset({
+    U.NEG, U.ABS, U.SIGN, U.EXP, U.EXP2, U.EXPM1, U.LOG, U.LOG2, U.LOG10, U.LOG1P, U.SQRT,
+    U.SIN, U.COS, U.TAN, U.ARCSIN, U.ARCCOS, U.ARCTAN, U.SINH, U.COSH, U.TANH, U.ARCSINH,
+    U.ARCCOSH, U.ARCTANH, U.RINT, U.ISNAN, U.ISINF, U.ISFINITE, U.ADD, U.SUB, U.MUL, U.DIV,
+    U.POW, U.MAXIMUM, U.MINIMUM, U.FMAX, U.FMIN, U.EQ, U.NE, U.LT, U.LE, U.GT, U.GE,
+    U.REAL, U.IMAG, U.CONJ,
+})
+# Ops on complex values only, or (COMPLEX) building them: the parts of a complex number.
+COMPLEX_PARTS = frozenset({U.REAL, U.IMAG, U.CONJ, U.COMPLEX})
+FFT_KINDS = ("fft", "ifft", "rfft", "irfft")
+FFT_NORMS = ("backward", "ortho", "forward")
 COMMUTATIVE = frozenset({
     U.ADD, U.MUL, U.MAXIMUM, U.MINIMUM, U.FMAX, U.FMIN, U.HYPOT, U.LOGADDEXP,
     U.LOGADDEXP2, U.EQ, U.NE, U.LOGICAL_AND, U.LOGICAL_OR, U.LOGICAL_XOR,
@@ -154,13 +200,21 @@ COMMUTATIVE = frozenset({
 REDUCTION = frozenset({U.REDUCE_SUM, U.REDUCE_PROD, U.REDUCE_MAX, U.REDUCE_MIN})
 INDEX_REDUCTION = frozenset({U.ARGMAX, U.ARGMIN})
 CUMULATIVE = frozenset({U.CUMSUM, U.CUMPROD})
+SCATTER = frozenset({U.SCATTER_ADD, U.SCATTER_MUL, U.SCATTER_MAX, U.SCATTER_MIN,
+                     U.SCATTER_SET})
 LAYOUT = frozenset({U.RESHAPE, U.TRANSPOSE, U.BROADCAST_TO, U.SLICE})
 LEAF = frozenset({U.PARAM, U.CONST})
+LINALG = frozenset({U.CHOLESKY, U.TRIANGULAR_SOLVE, U.SOLVE, U.SLOGDET, U.EIGH, U.SVD, U.QR,
+                    U.EXPM})
+# Ops that compiled backends run by calling the reference (numpy/scipy) implementation
+# for that step (backends/c/fallback.py); the text form marks them `# numpy fallback`. An op
+# with an IMPLS entry and no C code joins by being listed here.
+NUMPY_FALLBACK = LINALG | {U.FFT}     # FFT: numpy's pocketfft, one call per transform
 # Ops only the optimizer builds, after autodiff has run: no derivative rules.
 POST_AUTODIFF = frozenset({U.GEMM_ACC})
 # Ops whose output does not depend smoothly on any input: derivative is zero.
 NON_DIFFERENTIABLE = COMPARISON | PREDICATE | LOGICAL | BITWISE | INDEX_REDUCTION | {
-    U.SIGN, U.FLOOR, U.CEIL, U.TRUNC, U.RINT, U.FLOORDIV,
+    U.SIGN, U.FLOOR, U.CEIL, U.TRUNC, U.RINT, U.FLOORDIV, U.SPACING,
 }
 
 
@@ -182,7 +236,11 @@ def _same_types(op: Op, ins: Sequence[TensorType]) -> TensorType:
 
 def _check_dtype(op: Op, t: TensorType) -> None:
     kind = t.dtype.kind
-    if op in FLOAT_ONLY and kind != "f":
+    if kind == "c" and op not in COMPLEX_OK:
+        raise _fail(op, f"is not defined for complex operands, got {t}")
+    if op in (U.REAL, U.IMAG, U.CONJ) and kind != "c":
+        raise _fail(op, f"needs a complex operand, got {t}")
+    if op in FLOAT_ONLY and kind not in "fc":
         raise _fail(op, f"needs a float operand, got {t}")
     if op in (LOGICAL) and kind != "b":
         raise _fail(op, f"needs a bool operand, got {t}")
@@ -195,7 +253,18 @@ def _elementwise(op: Op, ins, attrs) -> TensorType:
     _check_dtype(op, t)
     if op in COMPARISON or op in PREDICATE:
         return TensorType(BOOL, t.shape)
+    if kind_to_real(op, t):
+        return TensorType(real_dtype(t.dtype), t.shape)
+    if op is U.COMPLEX:
+        if t.dtype.kind != "f" or t.dtype.itemsize < 4:
+            raise _fail(op, f"needs float32 or float64 parts, got {t}")
+        return TensorType(complex_dtype(t.dtype), t.shape)
     return t
+
+
+def kind_to_real(op: Op, t: TensorType) -> bool:
+    """abs, real and imag of a complex value are real: numpy's D->d loops."""
+    return t.dtype.kind == "c" and op in (U.ABS, U.REAL, U.IMAG)
 
 
 def _select(op, ins, attrs) -> TensorType:
@@ -208,7 +277,7 @@ def _select(op, ins, attrs) -> TensorType:
 
 def _cast(op, ins, attrs) -> TensorType:
     dtype = np.dtype(attrs["dtype"])
-    if dtype.kind not in "biuf":  # float16 too: numpy's loops for bool/int8 inputs use it
+    if dtype.kind not in "biufc":  # float16 too: numpy's loops for bool/int8 inputs use it
         raise _fail(op, f"cannot cast to unsupported dtype {dtype}")
     return TensorType(dtype, ins[0].shape)
 
@@ -281,6 +350,15 @@ def _slice(op, ins, attrs) -> TensorType:
     return TensorType(t.dtype, tuple(sizes))
 
 
+def _update_slice(op, ins, attrs) -> TensorType:
+    """x, with the elements SLICE(x; starts, steps, sizes=v.shape) would read set to v."""
+    x, v = ins
+    if v.dtype != x.dtype:
+        raise _fail(op, f"values {v} must have the dtype of {x}")
+    _slice(op, [x], {"starts": attrs["starts"], "steps": attrs["steps"], "sizes": v.shape})
+    return x
+
+
 def _concatenate(op, ins, attrs) -> TensorType:
     axis = attrs["axis"]
     first = ins[0]
@@ -310,8 +388,9 @@ def _gather(op, ins, attrs) -> TensorType:
     return TensorType(x.dtype, _gather_shape(op, x, idx, attrs["axis"]))
 
 
-def _scatter_add(op, ins, attrs) -> TensorType:
-    """np.add.at(copy of x, (..., i0, i1, ...), updates): the transpose of gather."""
+def _scatter(op, ins, attrs) -> TensorType:
+    """A copy of x where each update, in C order, is combined into x[..., i0, i1, ...]
+    (np.add.at and friends; SCATTER_SET replaces). SCATTER_ADD is gather's transpose."""
     if len(ins) < 3:
         raise _fail(op, f"needs an operand, index arrays and updates, got {len(ins)} inputs")
     x, *idx, upd = ins
@@ -338,6 +417,32 @@ def _dot_general(op, ins, attrs) -> TensorType:
     return TensorType(lhs.dtype, tuple(batch + lfree + rfree))
 
 
+def _fft(op, ins, attrs) -> TensorType:
+    """numpy's fftn (kind fft), ifftn, rfftn (real in, the last of `axes` halved to
+    n // 2 + 1) and irfftn (out: that axis of length attrs["n"], its input n // 2 + 1);
+    the surface pads or crops the other lengths first. `norm` as numpy's."""
+    (t,) = ins
+    kind, axes, norm = attrs["kind"], tuple(attrs["axes"]), attrs["norm"]
+    if kind not in FFT_KINDS or norm not in FFT_NORMS or not axes:
+        raise _fail(op, f"bad kind {kind!r}, norm {norm!r} or axes {axes}")
+    _check_axes(op, t, axes)
+    want = "f" if kind == "rfft" else "c"
+    if t.dtype.kind != want or t.dtype.itemsize < 4 + 4 * (want == "c"):
+        raise _fail(op, f"{kind} needs a {'float' if want == 'f' else 'complex'} operand, "
+                        f"got {t}")
+    shape, last = list(t.shape), axes[-1]
+    if kind == "rfft":
+        shape[last] = shape[last] // 2 + 1
+        return TensorType(complex_dtype(t.dtype), tuple(shape))
+    if kind == "irfft":
+        n = attrs["n"]
+        if n < 1 or shape[last] != n // 2 + 1:
+            raise _fail(op, f"irfft to length {n} needs {n // 2 + 1} inputs, got {t}")
+        shape[last] = n
+        return TensorType(real_dtype(t.dtype), tuple(shape))
+    return t
+
+
 def _ifelse(op, ins, attrs) -> TensorType:
     """then if the bool scalar cond else else; backends compute only the taken branch."""
     cond, a, b = ins
@@ -354,6 +459,68 @@ def _gemm_acc(op, ins, attrs) -> TensorType:
     if dot != c or alpha != TensorType(c.dtype, ()):
         raise _fail(op, f"needs c {dot} and a 0-d alpha of its dtype, got {c} and {alpha}")
     return c
+
+
+def _scan(op, ins, attrs) -> TensorType:
+    """A tuple of values (tracer/loops/spec.py checks the body against the inputs)."""
+    from_body = attrs["spec"].check(ins)
+    if from_body:
+        raise _fail(op, from_body)
+    return TOKEN
+
+
+def _scan_out(op, ins, attrs) -> TensorType:
+    """Output `index` of a scan; its type is an attribute (the scan's spec says which)."""
+    (t,) = ins
+    if t != TOKEN:
+        raise _fail(op, f"reads a scan, got {t}")
+    return attrs["type"]
+
+
+def _square(op, t: TensorType) -> None:
+    if t.ndim < 2 or t.shape[-1] != t.shape[-2]:
+        raise _fail(op, f"needs square matrices in the last two axes, got {t}")
+    if t.dtype not in (np.dtype(np.float32), np.dtype(np.float64)):
+        raise _fail(op, f"needs float32 or float64 matrices, got {t}")
+
+
+def packed_parts(op: Op, attrs: Mapping[str, Any], t: TensorType) -> tuple[tuple[int, ...], ...]:
+    """The core shapes of a linear algebra op's results, in the order they are packed
+    along its output's last axis (each flattened in C order); one part: not packed."""
+    m, n = t.shape[-2:]
+    k = min(m, n)
+    if op is U.SLOGDET:
+        return ((), ())
+    if op is U.EIGH:
+        return ((n,), (n, n)) if attrs["vectors"] else ((n,),)
+    if op is U.SVD:
+        if not attrs["vectors"]:
+            return ((k,),)
+        wide = attrs["full"]
+        return ((m, m if wide else k), (k,), (n if wide else k, n))
+    if op is U.QR:
+        q = m if attrs["mode"] == "complete" else k
+        return ((m, q), (q, n))
+    return (t.shape[-2:],)
+
+
+def _linalg(op, ins, attrs) -> TensorType:
+    """Matrices in the last two axes; a solve's right sides (..., n, k) share a's batch."""
+    a = ins[0]
+    if op in (U.SVD, U.QR):
+        if a.ndim < 2 or a.dtype not in (np.dtype(np.float32), np.dtype(np.float64)):
+            raise _fail(op, f"needs float32 or float64 matrices, got {a}")
+    else:
+        _square(op, a)
+    if op in (U.SOLVE, U.TRIANGULAR_SOLVE):
+        b = ins[1]
+        if b.dtype != a.dtype or b.ndim != a.ndim or b.shape[:-1] != a.shape[:-1]:
+            raise _fail(op, f"right sides {b} do not match {a}")
+        return b
+    parts = packed_parts(op, attrs, a)
+    if len(parts) == 1:
+        return TensorType(a.dtype, a.shape[:-2] + parts[0])
+    return TensorType(a.dtype, a.shape[:-2] + (sum(int(np.prod(p)) for p in parts),))
 
 
 def _leaf(op, ins, attrs) -> TensorType:
@@ -373,9 +540,12 @@ def _rule(op: Op) -> TypeRule:
         U.CUMSUM: _cumulative, U.CUMPROD: _cumulative,
         U.RESHAPE: _reshape, U.TRANSPOSE: _transpose, U.BROADCAST_TO: _broadcast_to,
         U.SLICE: _slice, U.CONCATENATE: _concatenate, U.GATHER: _gather,
-        U.SCATTER_ADD: _scatter_add, U.DOT_GENERAL: _dot_general, U.IFELSE: _ifelse,
-        U.GEMM_ACC: _gemm_acc,
+        U.UPDATE_SLICE: _update_slice,
+        **{op: _scatter for op in SCATTER}, U.DOT_GENERAL: _dot_general, U.IFELSE: _ifelse,
+        U.FFT: _fft,
+        U.GEMM_ACC: _gemm_acc, U.SCAN: _scan, U.SCAN_OUT: _scan_out,
         U.PARAM: _leaf, U.CONST: _leaf,
+        **{op: _linalg for op in LINALG},
     }[op]
 
 
@@ -383,12 +553,18 @@ def _arity(op: Op) -> int | None:
     """Number of inputs, None when variadic."""
     if op in UNARY or op in REDUCTION or op in INDEX_REDUCTION or op in CUMULATIVE:
         return 1
-    if op in LAYOUT or op is U.CAST:
+    if op in LAYOUT or op is U.CAST or op is U.FFT:
         return 1
-    if op in BINARY or op is U.DOT_GENERAL:
+    if op in BINARY or op is U.DOT_GENERAL or op is U.UPDATE_SLICE:
         return 2
+    if op in (U.SOLVE, U.TRIANGULAR_SOLVE):
+        return 2
+    if op in LINALG:
+        return 1
     if op is U.SELECT or op is U.IFELSE:
         return 3
+    if op is U.SCAN_OUT:
+        return 1
     if op is U.GEMM_ACC:
         return 4
     if op in LEAF:

@@ -7,15 +7,16 @@
 """
 from __future__ import annotations
 
-from typing import Sequence
+from typing import Callable, Sequence
 
 from .node import Node
-from .ops import Op
+from .ops import NUMPY_FALLBACK, Op
 from .walk import toposort
 
 
 def _attr_text(node: Node) -> str:
-    items = [(k, v) for k, v in node.attrs.items() if not (node.op is Op.PARAM and k == "uid")]
+    items = [(k, v) for k, v in node.attrs.items() if not (node.op is Op.PARAM and k == "uid")
+             and not (node.op is Op.SCAN_OUT and k == "type")]
     if node.op is Op.PARAM:
         items = [(k, v) for k, v in items if v != ""]
     if not items:
@@ -23,7 +24,25 @@ def _attr_text(node: Node) -> str:
     return " {" + ", ".join(f"{k}={v}" for k, v in items) + "}"
 
 
-def graph_text(inputs: Sequence[Node], outputs: Sequence[Node]) -> str:
+def _type_text(node: Node) -> str:
+    if node.op is Op.SCAN:      # a tuple: the types of what its SCAN_OUTs read
+        return "(" + ", ".join(map(str, node.attrs["spec"].output_types())) + ")"
+    return str(node.type)
+
+
+def _body_text(node: Node, numpy_step: Callable[[Node], bool] | None) -> list[str]:
+    """A loop's body graph, indented under it."""
+    if node.op is not Op.SCAN:
+        return []
+    body = node.attrs["spec"].body
+    text = graph_text(body.inputs, body.outputs, numpy_step)
+    return ["    " + line for line in text.split("\n")]
+
+
+def graph_text(inputs: Sequence[Node], outputs: Sequence[Node],
+               numpy_step: Callable[[Node], bool] | None = None) -> str:
+    """`numpy_step(node)`: whether a backend runs node by calling numpy (marked so);
+    by default the ops in NUMPY_FALLBACK."""
     body = toposort(outputs)
     names: dict[int, str] = {}
 
@@ -39,6 +58,10 @@ def graph_text(inputs: Sequence[Node], outputs: Sequence[Node]) -> str:
             continue
         args = ", ".join(name(i) for i in node.inputs)
         sep = " " if args else ""
-        lines.append(f"  {name(node)}:{node.type} = {node.op.value}{sep}{args}{_attr_text(node)}")
+        fallback = numpy_step(node) if numpy_step else node.op in NUMPY_FALLBACK
+        mark = "  # numpy fallback" if fallback else ""
+        lines.append(f"  {name(node)}:{_type_text(node)} = {node.op.value}{sep}{args}"
+                     f"{_attr_text(node)}{mark}")
+        lines += _body_text(node, numpy_step)
     lines.append(f"  return {', '.join(name(o) for o in outputs)} }}")
     return "\n".join(lines)

@@ -28,3 +28,7 @@ class TensorType:
 
 def tensor_type(dtype, shape) -> TensorType:
     return TensorType(np.dtype(dtype), tuple(int(d) for d in shape))
+
+
+# The type of a node that is a tuple of values (a SCAN), read only through projections.
+TOKEN = TensorType(np.dtype(bool), (0,))

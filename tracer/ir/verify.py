@@ -24,3 +24,10 @@ def verify(graph: Graph) -> None:
         expected = infer_type(node.op, [i.type for i in node.inputs], node.attrs)
         if expected != node.type:
             raise VerifyError(f"{node!r} should be {expected}")
+        if node.op is Op.SCAN:
+            verify(node.attrs["spec"].body)
+        if node.op is Op.SCAN_OUT:
+            scan = node.inputs[0]
+            if scan.op is not Op.SCAN or \
+                    scan.attrs["spec"].output_types()[node.attrs["index"]] != node.type:
+                raise VerifyError(f"{node!r} is not output {node.attrs['index']} of a scan")

@@ -16,19 +16,28 @@ from typing import Iterator
 import numpy as np
 
 from ..ir import Loc, Node
+from ..ir.node import created_observer
+from .marks import LoopMarks
 
 
 class Trace:
     """The nodes one trace built, in the order the user's code built them."""
 
-    def __init__(self) -> None:
+    def __init__(self, outer: Trace | None = None) -> None:
         self.recorded: list[Node] = []
+        # random draws made again on every call (trace/random.py); a trace nested in
+        # `outer` (a transform's, inside a compiled function) adds to outer's list
+        self.draws: list = outer.draws if outer is not None else []
+        # the Python loops running while nodes are made (trace/loop_marks.py), shared
+        # with an outer trace like the draws
+        self.marks = outer.marks if outer is not None else LoopMarks()
         # (param, dtype): a traced Python int that numpy would refuse at call time
         # if its value does not fit dtype (NEP 50: OverflowError, not wrap-around)
         self.int_bounds: list[tuple[Node, np.dtype]] = []
 
     def record(self, node: Node) -> None:
         self.recorded.append(node)
+        self.marks.seen(node)
 
     def require_fits(self, param: Node, dtype: np.dtype) -> None:
         if (param, dtype) not in self.int_bounds:
@@ -45,9 +54,11 @@ def current_trace() -> Trace | None:
 @contextlib.contextmanager
 def tracing(trace: Trace) -> Iterator[Trace]:
     token = _current.set(trace)
+    watch = created_observer.set(trace.marks.seen)
     try:
         yield trace
     finally:
+        created_observer.reset(watch)
         _current.reset(token)
 
 

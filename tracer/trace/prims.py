@@ -97,9 +97,42 @@ def squeeze_axes(x: Node, axes: Sequence[int]) -> Node:
 
 
 def concatenate(xs: Sequence[Node], axis: int) -> Node:
+    xs = _fold_rows(list(xs), axis)
     if len(xs) == 1:
         return xs[0]
     return bind(Op.CONCATENATE, list(xs), axis=axis)
+
+
+def _row_of(x: Node, axis: int) -> tuple[Node, int] | None:
+    """(src, i) when x is row i of src along `axis`, shaped as that row's slice."""
+    row = x
+    while row.op is Op.RESHAPE:
+        row = row.inputs[0]
+    if row.op is not Op.SLICE or row.shape != x.shape:
+        return None
+    src, a = row.inputs[0], row.attrs
+    if a["sizes"][axis] != 1 or any(st != 1 for st in a["steps"]) or \
+            any(a["starts"][d] != 0 or a["sizes"][d] != src.shape[d]
+                for d in range(src.ndim) if d != axis):
+        return None
+    return src, a["starts"][axis]
+
+
+def _fold_rows(xs: list[Node], axis: int) -> list[Node]:
+    """xs with each run of all the rows of one array, in order, replaced by that array
+    (np.stack of a loop's rows: loops/fastforward.py hands them out one by one)."""
+    out, p = [], 0
+    while p < len(xs):
+        first = _row_of(xs[p], axis)
+        n = first[0].shape[axis] if first is not None and first[1] == 0 else 0
+        if n and p + n <= len(xs) and all(_row_of(xs[p + i], axis) == (first[0], i)
+                                          for i in range(1, n)):
+            out.append(first[0])
+            p += n
+        else:
+            out.append(xs[p])
+            p += 1
+    return out
 
 
 def select(cond: Node, a: Node, b: Node) -> Node:

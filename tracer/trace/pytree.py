@@ -26,6 +26,11 @@ class TreeDef:
             object.__setattr__(self, "_hash", value)
             return value
 
+    def __reduce__(self) -> tuple:
+        # Not the cached hash (a hash of dict keys differs between processes), and
+        # a leaf or None comes back as the LEAF or NONE singleton, which callers test by `is`.
+        return (_load_treedef, (self.kind, self.data, self.children))
+
     @property
     def num_leaves(self) -> int:
         if self.kind == "leaf":
@@ -50,6 +55,14 @@ class TreeDef:
 
 LEAF = TreeDef("leaf")
 NONE = TreeDef("none")
+
+
+def _load_treedef(kind: str, data: Any, children: tuple[TreeDef, ...]) -> TreeDef:
+    if kind == "leaf":
+        return LEAF
+    if kind == "none":
+        return NONE
+    return TreeDef(kind, data, children)
 
 
 def flatten(tree: Any, is_leaf: Callable[[Any], bool] | None = None) -> tuple[list[Any], TreeDef]:

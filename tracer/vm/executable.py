@@ -3,8 +3,9 @@
 The calling convention of every generated entry function is
 `int entry(const int64_t *S, const int64_t *ST, int64_t *E, int nt, void *in0, ...,
 void *out0, ...)`: S is the graph's static table (shapes, attributes, constant
-pointers), ST the inputs' strides in elements, E four int64 of error detail,
-nt the thread count. The fast path (C-contiguous inputs of exactly the traced
+pointers), ST the inputs' strides in elements, E four int64 of error detail (one
+buffer per thread on the Python paths, on the C stack on pycall's: concurrent
+calls never read each other's detail), nt the thread count. The fast path (C-contiguous inputs of exactly the traced
 types) is generated Python with everything precomputed: one type/shape/strides
 comparison per input, one np.empty per output, one foreign call. `exact()` is
 the same call returning None for other inputs, as a C builtin where the backend
@@ -19,6 +20,7 @@ input; otherwise the output is allocated as usual.
 """
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -27,6 +29,15 @@ import numpy as np
 from ..ir import Graph
 
 TR_ENOMEM, TR_EINDEX, TR_ENEGPOW, TR_EALIGN = 1, 2, 3, 4
+TR_EFALLBACK = 5        # a numpy step raised (backends/c/fallback.py): raise what it kept
+_raised = threading.local()
+
+
+def keep_error(err: BaseException) -> None:
+    """What a numpy step inside generated code raised, for this thread's `_fail`."""
+    _raised.error = err
+
+
 # a smaller donated output is allocated anyway: np.empty of a few KiB costs less than
 # the checks that would let it reuse the donated array
 MIN_REUSE_BYTES = 16384
@@ -88,6 +99,11 @@ def _free(x: np.ndarray, others: tuple) -> bool:
     return True
 
 
+def _as_array(x: Any) -> Any:
+    """A scalar argument of the C call as the 0-d array the slow path takes."""
+    return x if isinstance(x, np.ndarray) else np.asarray(x)
+
+
 class NativeExecutable:
     """Callable as `exe(list_of_arrays) -> list_of_fresh_arrays` over a foreign entry."""
 
@@ -105,8 +121,8 @@ class NativeExecutable:
         self._names = [p.attrs["name"] or f"#{i}" for i, p in enumerate(graph.inputs)]
         self._out_types = [o.type for o in graph.outputs]
         self._S = ffi.from_buffer("int64_t[]", table)
-        self._err = np.zeros(4, np.int64)
-        self._E = ffi.from_buffer("int64_t[]", self._err)
+        self._err_type = ffi.typeof("int64_t[4]")
+        self._local = threading.local()     # .E: this thread's error detail buffer
         self._st_offsets = []
         offset = 0
         for t in self._in_types:
@@ -136,20 +152,28 @@ class NativeExecutable:
             self._donating[key] = self._make_fast_path(reuse)
         return self._donating[key]
 
-    def exact(self, donated: frozenset[int], finish: Callable[[list], Any] | None) -> Callable:
-        """`call(inputs)` for exactly the traced types (contiguous ndarrays), that returns
-        None for any other inputs instead of converting them, and `finish(outputs)`
-        (None: the only output) otherwise: a caller's whole fast path in one function."""
+    def exact(self, donated: frozenset[int], finish: Callable[[list], Any] | None,
+              weak: Sequence[bool] = ()) -> Callable:
+        """`call(inputs)` for exactly the traced types, that returns None for any other
+        inputs instead of converting them, and `finish(outputs)` (None: the only output)
+        otherwise: a caller's whole fast path in one function. As a C builtin (pycall.py)
+        it takes arrays of any strides, numpy scalars for 0-d inputs and, for inputs
+        `weak` marks, Python scalars; the generated Python one contiguous ndarrays."""
         reuse = self._reuse_for(donated)
         if self._native_call is not None and not reuse:
-            def fail(rc: int, inputs: tuple) -> Any:
-                outs = self._fail(rc, list(inputs))
+            def fail(rc: int, inputs: tuple, detail: tuple) -> Any:
+                outs = self._fail(rc, detail, [_as_array(x) for x in inputs])
                 if finish is not None:
                     return finish(outs)
                 return outs[0] if len(outs) == 1 else outs
-            return self._native_call(self._table, self._st_contig, self._err, self._in_types,
-                                     self._out_types, self._threads, finish, fail, self._keep)
+            return self._native_call(self._table, self._in_types, self._out_types,
+                                     self._threads, finish, fail, self._keep, weak)
         return self._make_fast_path(reuse, exact=True, finish=finish)
+
+    def _new_err(self) -> Any:
+        """This thread's error detail buffer (made on its first call)."""
+        err = self._local.E = self._ffi.new(self._err_type)
+        return err
 
     def _reuse_for(self, donated: frozenset[int]) -> dict[int, int]:
         return {j: i for j, i in self.reuse.items() if i in donated
@@ -162,7 +186,8 @@ class NativeExecutable:
         inputs go to the slow path, or (exact) get None."""
         ns: dict[str, Any] = {"ndarray": np.ndarray, "empty": np.empty,
                               "entry": self._entry, "free": _free,
-                              "S": self._S, "ST": self._ST, "E": self._E, "T": self._threads,
+                              "S": self._S, "ST": self._ST, "TL": self._local,
+                              "new_err": self._new_err, "T": self._threads,
                               "slow": self._slow, "fail": self._fail, "finish": finish}
         pointer = _pointer_call(self._ffi, ns)
         n = len(self._in_types)
@@ -195,12 +220,14 @@ class NativeExecutable:
                          + [pointer.format(f"o{j}") for j in range(len(outs))])
         # a misaligned input (rare: views into byte buffers) is refused by the entry
         # before any work; the slow path then copies it
-        result, failed = f"[{', '.join(outs)}]", "fail(rc, inputs)"
+        result, failed = f"[{', '.join(outs)}]", "fail(rc, E, inputs)"
         if exact and finish is not None:
             result, failed = f"finish({result})", f"finish({failed})"
         elif exact and len(outs) == 1:      # as the C call: the only output itself
             result, failed = outs[0], f"{failed}[0]"
-        lines += [f"    rc = entry({args})", "    if rc:", f"        return {failed}",
+        lines += ["    try:", "        E = TL.E", "    except AttributeError:",
+                  "        E = new_err()",
+                  f"    rc = entry({args})", "    if rc:", f"        return {failed}",
                   f"    return {result}"]
         exec(compile("\n".join(lines) + "\n", "<tracer call>", "exec"), ns)
         return ns["call"]
@@ -237,16 +264,22 @@ class NativeExecutable:
         ffi = self._ffi
         ptrs = [ffi.cast("void *", a.__array_interface__["data"][0]) for a in arrays]
         outs = [np.empty(t.shape, t.dtype) for t in self._out_types]
-        rc = self._entry(self._S, ffi.from_buffer("int64_t[]", st), self._E, self._threads[0],
+        err = ffi.new(self._err_type)
+        rc = self._entry(self._S, ffi.from_buffer("int64_t[]", st), err, self._threads[0],
                          *ptrs, *[ffi.from_buffer(o) for o in outs])
         if rc:
-            self._fail(rc)
+            self._fail(rc, err)
         return outs
 
-    def _fail(self, rc: int, inputs: Sequence[Any] | None = None) -> list[np.ndarray]:
+    def _fail(self, rc: int, err: Sequence[int],
+              inputs: Sequence[Any] | None = None) -> list[np.ndarray]:
+        """Raise numpy's error for the entry's code `rc`, with this call's detail `err`."""
         if rc == TR_EALIGN and inputs is not None:
             return self._slow(inputs)
-        err = self._err
+        if rc == TR_EFALLBACK:
+            err, _raised.error = getattr(_raised, "error", None), None
+            if err is not None:
+                raise err
         if rc == TR_ENOMEM:
             raise MemoryError("tracer: out of memory allocating an intermediate array")
         if rc == TR_EINDEX:

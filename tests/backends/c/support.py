@@ -1,7 +1,11 @@
 """Shared pieces of the C backend tests: building graphs, strided inputs, comparing."""
 from __future__ import annotations
 
+import os
 import shutil
+import subprocess
+import sys
+import textwrap
 from collections.abc import Callable, Sequence
 
 import numpy as np
@@ -12,6 +16,33 @@ from tracer.backends.python import compile_graph as compile_reference
 from tracer.ir import Graph, Node, make_param, tensor_type
 
 needs_cc = pytest.mark.skipif(shutil.which("cc") is None, reason="no C compiler (cc)")
+needs_peak_reset = pytest.mark.skipif(not os.path.exists("/proc/self/clear_refs"),
+                                      reason="measures with Linux's clear_refs and VmHWM")
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
+
+_PEAK = """
+def _status(key):
+    with open("/proc/self/status") as f:
+        return next(int(line.split()[1]) * 1024 for line in f if line.startswith(key))
+def reset_peak():
+    with open("/proc/self/clear_refs", "w") as f:
+        f.write("5")
+    return _status("VmRSS:")
+def peak():
+    return _status("VmHWM:")
+"""
+
+
+def peak_in_child(code: str, *argv: str) -> float:
+    """Run `code` in a new process, with `reset_peak()` (the resident size now, the peak
+    reset to it) and `peak()` defined, and return the float it prints. A child's peak RSS
+    starts at its parent's (Linux keeps the high-water mark across fork and exec), so a
+    measurement starts with a reset, never from ru_maxrss."""
+    done = subprocess.run([sys.executable, "-c", _PEAK + textwrap.dedent(code), *argv],
+                          cwd=ROOT, capture_output=True, text=True, timeout=600,
+                          env=dict(os.environ, PYTHONPATH=ROOT, TRACER_BACKGROUND_COMPILE="0"))
+    assert done.returncode == 0, done.stderr
+    return float(done.stdout.strip())
 
 ALL_DTYPES = ["bool", "int8", "int16", "int32", "int64", "uint8", "uint16", "uint32", "uint64",
               "float32", "float64"]

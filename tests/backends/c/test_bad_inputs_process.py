@@ -49,7 +49,7 @@ raises("shape", TypeError, r"argument y: expected f64\[2,3\], got f64\[3,2\]", l
 raises("rank", TypeError, r"argument x: expected f64\[2,3\], got f64\[6\]", lambda: fixed(X.ravel(), Y))
 raises("string", TypeError, r"argument y: .*got str", lambda: add(X, "text"))
 # None is an empty pytree (as in JAX): the function itself then fails, at the user's line
-raises("none", TypeError, r"dtype object.*\n.*traced at", lambda: add(None, Y))
+raises("none", TypeError, r"argument x is None.*\n.*traced at", lambda: add(None, Y))
 raises("object dtype", TypeError, r"argument y: .*dtype object", lambda: add(X, np.array([1, "a"], dtype=object)))
 # a list is a pytree of Python scalars: numpy's own error for a ragged one, at the user's line
 raises("ragged list", ValueError, r"inhomogeneous.*\n.*traced at", lambda: add(X, [[1.0], [1.0, 2.0]]))

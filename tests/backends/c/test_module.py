@@ -11,28 +11,42 @@ import tracer as tr
 from tracer import cache
 from tracer.backends.c import compile_graph, render
 from tracer.backends.c.ops_table import supported
+from tracer.backends.python.impls import IMPLS
 from tracer.ir import Op, make_node
-from tracer.ir.ops import ELEMENTWISE, LEAF
+from tracer.ir.ops import ELEMENTWISE, LEAF, NUMPY_FALLBACK, SCATTER
 
 from .support import check, graph, params
 
 # Ops with their own kernel (not an elementwise expression) or bound by the VM.
 KERNEL_OPS = {Op.REDUCE_SUM, Op.REDUCE_PROD, Op.REDUCE_MAX, Op.REDUCE_MIN, Op.ARGMAX,
               Op.ARGMIN, Op.CUMSUM, Op.CUMPROD, Op.RESHAPE, Op.TRANSPOSE, Op.BROADCAST_TO,
-              Op.SLICE, Op.CONCATENATE, Op.GATHER, Op.SCATTER_ADD, Op.DOT_GENERAL,
-              Op.IFELSE, Op.GEMM_ACC}
+              Op.SLICE, Op.CONCATENATE, Op.UPDATE_SLICE, Op.GATHER, *SCATTER, Op.DOT_GENERAL,
+              Op.IFELSE, Op.GEMM_ACC, Op.SCAN, Op.SCAN_OUT}
 UNSUPPORTED: set[Op] = set()
+# Ops the C backend runs by calling their numpy implementation (backends/c/fallback.py):
+# every one of them, so that adding one is a visible decision.
+NUMPY_STEPS = {Op.CHOLESKY, Op.TRIANGULAR_SOLVE, Op.SOLVE, Op.SLOGDET, Op.EIGH, Op.SVD, Op.QR,
+               Op.EXPM, Op.FFT}
 
 
 def test_every_op_is_in_the_c_table_or_listed():
     for op in Op:
         if op in LEAF or op in UNSUPPORTED:
             continue
+        if op in NUMPY_STEPS:
+            assert op in IMPLS, f"{op} runs as a numpy step but has no reference implementation"
+            continue
         if op in ELEMENTWISE:
             assert op in (Op.SELECT, Op.CAST) or supported(op, "float64") or \
-                supported(op, "int64") or supported(op, "bool"), op
+                supported(op, "int64") or supported(op, "bool") or \
+                supported(op, "complex128"), op      # complex parts: complex_ops.py
         else:
             assert op in KERNEL_OPS, f"{op} has no C kernel and is not listed as unsupported"
+
+
+def test_the_numpy_steps_are_the_listed_ones():
+    assert NUMPY_FALLBACK == NUMPY_STEPS
+    assert not NUMPY_FALLBACK & KERNEL_OPS
 
 
 def _mlp_graph(batch: int):

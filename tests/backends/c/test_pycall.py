@@ -1,6 +1,7 @@
-"""The module's own Python-API call (render_pycall.py): numpy's results for exactly the
-traced argument types, None for every other argument (the caller's general path then
-runs), errors from generated code raised as on the cffi path, and no leaks."""
+"""The module's own Python-API call (pycall.py): numpy's results for the traced argument
+types (arrays of any strides, numpy scalars for 0-d inputs, Python scalars for weak
+ones), None for every other argument (the caller's general path then runs), errors from
+generated code raised as on the cffi path, and no leaks."""
 from __future__ import annotations
 
 import sys
@@ -47,8 +48,8 @@ def _others(x):
         "arity": (x,), "three": (x, x, x), "list": [x, x],
         "float32": (x.astype(np.float32), x), "int64": (x.astype(np.int64), x),
         "byte-swapped": (x.astype(">f8"), x), "misaligned": (odd, x),
-        "shape": (x.T.copy(), x), "rank": (x.ravel(), x), "strided": (x[:, ::-1], x),
-        "fortran": (np.asfortranarray(x), x), "scalar": (1.0, x), "list leaf": (x.tolist(), x),
+        "shape": (x.T.copy(), x), "rank": (x.ravel(), x),
+        "scalar": (1.0, x), "list leaf": (x.tolist(), x),
         "subclass": (x.view(np.ma.MaskedArray), x), "none": (None, x),
     }
 
@@ -66,8 +67,10 @@ def test_several_outputs_zero_dim_and_empty(rng):
     seen = []
     call = _exact(g, finish=lambda outs: seen.append(len(outs)) or tuple(outs))
     e, s = call((np.array(0.5, np.float32), np.ones((0, 3), np.float32)))
-    assert call((np.float32(0.5), np.ones((0, 3), np.float32))) is None   # a numpy scalar
-    assert seen == [2]
+    e2, _ = call((np.float32(0.5), np.ones((0, 3), np.float32)))       # a numpy scalar
+    assert call((np.float64(0.5), np.ones((0, 3), np.float32))) is None    # of another dtype
+    assert call((0.5, np.ones((0, 3), np.float32))) is None     # a Python float: not weak
+    assert seen == [2, 2] and e2 == e
     assert e.shape == () and e.dtype == np.float32 and e == np.exp(np.float32(0.5))
     np.testing.assert_array_equal(s, np.zeros(3, np.float32))
     assert s.dtype == np.float32
@@ -117,3 +120,32 @@ def test_no_reference_or_memory_leaks(rng):
         call((x.T, y))
     assert (sys.getrefcount(x), sys.getrefcount(args)) == refs
     assert _rss_bytes() - before < 4 * 2**20
+
+
+@pytest.mark.parametrize("layout", ["fortran", "reversed", "every other", "broadcast"])
+def test_arrays_of_any_strides_run_in_place(layout, rng):
+    call = _exact(_axpy())
+    x, y = rng.standard_normal((2, 3)), rng.standard_normal((2, 3))
+    view = {"fortran": np.asfortranarray(x), "reversed": x[::-1, ::-1].copy()[::-1, ::-1],
+            "every other": np.repeat(x, 2, axis=1)[:, ::2],
+            "broadcast": np.broadcast_to(x[:1], (2, 3))}[layout]
+    got = call((view, y))
+    np.testing.assert_array_equal(got, view * y + view)
+    assert got.flags.c_contiguous
+
+
+def test_weak_python_scalars_are_taken_by_their_exact_type(rng):
+    pa, pk, pn, pb = params(("float64", (3,)), ("float64", ()), ("int64", ()), ("bool", ()))
+    k_n = make_node(Op.MUL, [pk, make_node(Op.CAST, [pn], {"dtype": np.dtype("float64")})])
+    k_n = make_node(Op.BROADCAST_TO, [k_n], {"shape": (3,)})
+    flag = make_node(Op.BROADCAST_TO, [pb], {"shape": (3,)})
+    out = make_node(Op.SELECT, [flag, make_node(Op.MUL, [pa, k_n]), pa])
+    exe = compile_graph(graph([pa, pk, pn, pb], [out]))
+    call = exe.exact(frozenset(), None, weak=[False, True, True, True])
+    x = rng.standard_normal(3)
+    np.testing.assert_array_equal(call((x, 2.5, 3, True)), x * 7.5)
+    np.testing.assert_array_equal(call((x, 2.5, -2, False)), x)
+    big = 2 ** 70
+    for bad in [(x, np.float64(2.5), 3, True), (x, 2.5, 3.0, True), (x, 2.5, True, True),
+                (x, 2.5, 3, 1), (x, 2.5, big, True), (x, 2.5, np.int64(3), True)]:
+        assert call(bad) is None, bad

@@ -53,3 +53,10 @@ def test_the_c_call_path_under_address_and_ub_sanitizers():
     output allocation and error paths (its RSS test is left out: ASan keeps freed memory)."""
     files = [os.path.join(HERE, f) for f in ("test_pycall.py", "test_bad_inputs_process.py")]
     run_under_sanitizers(files, "slow or not slow", "-k", "not leaks", timeout=1200)
+
+
+@pytest.mark.slow
+def test_loops_under_address_and_ub_sanitizers():
+    """Scan steps index rings, inits and stacked rows by hand: every pointer is checked."""
+    files = [os.path.join(ROOT, "tests", "loops")]
+    run_under_sanitizers(files, "slow or not slow", "-k", "c]", timeout=1200)

@@ -107,7 +107,9 @@ def test_gather_and_scatter_add(dtype, rng):
     upd0 = make_node(Op.MUL, [g0, g0]) if dtype != "bool" else g0
     s0 = make_node(Op.SCATTER_ADD, [px, pi, upd0], {"axis": 0})
     s01 = make_node(Op.SCATTER_ADD, [px, pi, pj, g01], {"axis": 0})
-    outs = [g0, g1, g01, s0, s01]
+    others = [make_node(op, [px, pi, pj, g01], {"axis": 0}) for op in
+              (Op.SCATTER_SET, Op.SCATTER_MUL, Op.SCATTER_MAX, Op.SCATTER_MIN)]
+    outs = [g0, g1, g01, s0, s01, *others]
     check(graph([px, pi, pj], outs), [strided(x, "T"), strided(i0, "neg"), i1])
 
 

@@ -7,12 +7,13 @@ C_TYPES = {
     "bool": "uint8_t", "int8": "int8_t", "int16": "int16_t", "int32": "int32_t",
     "int64": "int64_t", "uint8": "uint8_t", "uint16": "uint16_t", "uint32": "uint32_t",
     "uint64": "uint64_t", "float16": "_Float16", "float32": "float", "float64": "double",
+    "complex64": "float _Complex", "complex128": "double _Complex",
 }
 # Short tags used in kernel names: one kernel per (operation, tag).
 TAGS = {
     "bool": "b", "int8": "i8", "int16": "i16", "int32": "i32", "int64": "i64", "uint8": "u8",
     "uint16": "u16", "uint32": "u32", "uint64": "u64", "float16": "f16", "float32": "f32",
-    "float64": "f64",
+    "float64": "f64", "complex64": "c64", "complex128": "c128",
 }
 
 

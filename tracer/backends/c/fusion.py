@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 
 from ...ir import Graph, Node, Op
 from ...ir.ops import ELEMENTWISE
+from .complex_c import in_numpy
 
 MAX_HALO = 64     # extra elements per block a shifted member may be computed over
 _SHIFTING = (Op.SLICE, Op.CONCATENATE)
@@ -57,7 +58,7 @@ def _shifts(user: Node, node: Node) -> list[int]:
 def _joinable(node: Node) -> bool:
     """Could `node` be computed inside a consumer's loop?"""
     if node.op in ELEMENTWISE:
-        return True
+        return not in_numpy(node)
     if node.op is Op.SLICE:     # a slice of an input stays a view, read in place
         return (node.ndim == 1 and node.attrs["steps"][0] == 1
                 and (node.inputs[0].op in ELEMENTWISE or node.inputs[0].op in _SHIFTING))
@@ -72,13 +73,13 @@ def _window(node: Node, users: list[Node], window: dict) -> tuple[int, int] | No
     return (lo, hi) if hi - lo <= MAX_HALO else None
 
 
-def _assign(graph: Graph, consumers: dict) -> tuple[dict, dict]:
+def _assign(graph: Graph, consumers: dict, claimed: frozenset) -> tuple[dict, dict]:
     """node -> root of its loop, and node -> window, walking from the outputs back."""
     outputs = set(graph.outputs)
     root_of: dict[Node, Node] = {}
     window: dict[Node, tuple[int, int]] = {}
     for node in reversed(graph.nodes()):
-        if not _joinable(node):
+        if not _joinable(node) or node in claimed:
             continue
         users = consumers[node]
         if node not in outputs and users and all(u in root_of for u in users):
@@ -90,19 +91,20 @@ def _assign(graph: Graph, consumers: dict) -> tuple[dict, dict]:
                 if win is not None:
                     root_of[node], window[node] = root, win
                     continue
-        if node.op in ELEMENTWISE:
+        if node.op in ELEMENTWISE and not in_numpy(node):
             root_of[node], window[node] = node, (0, 0)
     return root_of, window
 
 
-def fuse(graph: Graph) -> dict[Node, FusedLoop]:
-    """Root node -> its fused loop, for every materialized elementwise node."""
+def fuse(graph: Graph, claimed: frozenset = frozenset()) -> dict[Node, FusedLoop]:
+    """Root node -> its fused loop, for every materialized elementwise node not
+    `claimed` by a reduction program (fuse_reduce.py)."""
     nodes = graph.nodes()
     consumers: dict[Node, list[Node]] = {n: [] for n in nodes}
     for node in nodes:
         for inp in dict.fromkeys(node.inputs):
             consumers[inp].append(node)
-    root_of, window = _assign(graph, consumers)
+    root_of, window = _assign(graph, consumers, claimed)
     members: dict[Node, list[Node]] = {}
     for node in nodes:
         if node in root_of:

@@ -93,6 +93,56 @@ def float_helper(name: str, dtype: np.dtype, helpers) -> str:
     return helpers.need(fn, bodies[name])
 
 
+SPACING = {
+    # numpy's npy_spacing: the next float away from zero (by the bits) minus x;
+    # +-0 -> the smallest subnormal, inf -> NaN
+    "float64": """static inline double tr_spacing_f64(double x) {
+    if (isinf(x)) return NAN;
+    if (x == 0) return 4.9406564584124654e-324;
+    uint64_t b; double n;
+    memcpy(&b, &x, 8); b += 1; memcpy(&n, &b, 8);
+    return n - x;
+}""",
+    "float32": """static inline float tr_spacing_f32(float x) {
+    if (isinf(x)) return NAN;
+    if (x == 0) return 1.40129846e-45f;
+    uint32_t b; float n;
+    memcpy(&b, &x, 4); b += 1; memcpy(&n, &b, 4);
+    return n - x;
+}""",
+    # numpy's npy_half_spacing, on the half's bits: never negative
+    "float16": """static inline float tr_spacing_f16(float v) {
+    _Float16 h16 = (_Float16)v, r16;
+    uint16_t h, e, sig, r;
+    memcpy(&h, &h16, 2);
+    e = h & 0x7c00u; sig = h & 0x03ffu;
+    if (e == 0x7c00u) return NAN;
+    if (h == 0x7bffu) return INFINITY;
+    if ((h & 0x8000u) && sig == 0) {
+        r = e > 0x2c00u ? (uint16_t)(e - 0x2c00u) : e > 0x0400u ? (uint16_t)(1u << ((e >> 10) - 2)) : 1u;
+    } else {
+        r = e > 0x2800u ? (uint16_t)(e - 0x2800u) : e > 0x0400u ? (uint16_t)(1u << ((e >> 10) - 1)) : 1u;
+    }
+    memcpy(&r16, &r, 2);
+    return (float)r16;
+}""",
+}
+
+# numpy's npy_half_nextafter on the bits (float32 and float64 use C's nextafter)
+NEXTAFTER_F16 = """static inline float tr_nextafter_f16(float xv, float yv) {
+    _Float16 x16 = (_Float16)xv, y16 = (_Float16)yv, r16;
+    uint16_t x, y, r;
+    if (isnan(xv) || isnan(yv)) return NAN;
+    if (xv == yv) return xv;
+    memcpy(&x, &x16, 2); memcpy(&y, &y16, 2);
+    if (xv == 0) r = (uint16_t)((y & 0x8000u) + 1);
+    else if (!(x & 0x8000u)) r = (int16_t)x > (int16_t)y ? x - 1 : x + 1;
+    else r = (!(y & 0x8000u) || (x & 0x7fffu) > (y & 0x7fffu)) ? x - 1 : x + 1;
+    memcpy(&r16, &r, 2);
+    return (float)r16;
+}"""
+
+
 def int_helper(name: str, dtype: np.dtype) -> tuple[str, str]:
     t = ctype(dtype)
     u = "uint64_t" if dtype.itemsize == 8 else "uint32_t"
@@ -102,6 +152,9 @@ def int_helper(name: str, dtype: np.dtype) -> tuple[str, str]:
         body = (f"if (b == 0) return 0;\n    if (b == -1) return ({t})(-({u})a);\n"
                 f"    {t} q = a / b;\n    if ((a % b != 0) && ((a < 0) != (b < 0))) q--;\n"
                 "    return q;" if signed else "return b == 0 ? 0 : a / b;")
+    elif name == "fmod":      # C's %, 0 for a zero divisor (and for -1: no overflow)
+        body = ("return (b == 0 || b == -1) ? 0 : a % b;" if signed
+                else "return b == 0 ? 0 : a % b;")
     elif name == "mod":
         body = (f"if (b == 0 || b == -1) return 0;\n    {t} r = a % b;\n"
                 "    if (r != 0 && ((r < 0) != (b < 0))) r += b;\n    return r;"

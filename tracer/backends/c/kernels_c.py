@@ -79,6 +79,36 @@ def _line(name: str, t: str, ident: str, comb: str, pairwise: bool, a: str) -> s
 """
 
 
+def cascade(name: str, a: str, ident: str, comb: str, pairwise: bool = True) -> str:
+    """`name_push(st, &top, n, v)` and `name_total(st, top)`: combine a sequence of
+    partials pairwise, as a binary counter (the n-th push merges while n's low bits are
+    1), so a long sum of chunk sums keeps the pairwise sum's O(eps log n) error. Other
+    reductions (`pairwise` false) combine in order, as numpy's running product does: a
+    product's partials overflow and underflow as numpy's (inf * tiny * tiny is inf, not
+    inf * 0 = NaN)."""
+    if not pairwise:
+        return f"""static inline void {name}_push({a} *st, int *top, int64_t n, {a} v) {{
+    (void)n;
+    if (*top) {{ {a} acc = st[0]; v = {comb}; }}
+    st[0] = v; *top = 1;
+}}
+static inline {a} {name}_total(const {a} *st, int top) {{
+    return top ? st[0] : {ident};
+}}
+"""
+    return f"""static inline void {name}_push({a} *st, int *top, int64_t n, {a} v) {{
+    for (int64_t k = n; k & 1; k >>= 1) {{ {a} acc = st[--*top]; v = {comb}; }}
+    st[(*top)++] = v;
+}}
+static inline {a} {name}_total(const {a} *st, int top) {{
+    if (!top) return {ident};
+    {a} v = st[top - 1];
+    for (int k = top - 2; k >= 0; k--) {{ {a} acc = st[k]; v = {comb}; }}
+    return v;
+}}
+"""
+
+
 def par_for(loop: str, body: str) -> str:
     """C of `loop { body }` over OpenMP threads when `par` holds, else plain: an
     `omp parallel if(0)` still enters libgomp, which costs a futex syscall per region."""
@@ -93,7 +123,8 @@ def reduce_kernel(op: Op, dtype: np.dtype) -> tuple[str, str]:
     name = f"red_{_RED_NAMES[op]}_{tag(dtype)}"
     ident, comb = combine(op, dtype)
     a = accumulator(dtype)
-    line = _line(name, t, ident, comb, op is Op.REDUCE_SUM and dtype.kind == "f", a)
+    line = _line(name, t, ident, comb, op is Op.REDUCE_SUM and dtype.kind == "f", a) + \
+        cascade(name, a, ident, comb, op is Op.REDUCE_SUM)
     slab = f"""            int64_t row = c / nb, b0 = (c % nb) * TR_B;
             int64_t len = m - b0 < TR_B ? m - b0 : TR_B;
             const {t} *xr = x + tr_offset(kr - 1, kn, ks, row) + b0 * ms;
@@ -109,16 +140,16 @@ def reduce_kernel(op: Op, dtype: np.dtype) -> tuple[str, str]:
                 }}
             }}"""
     rows_body = f"""            const {t} *xo = x + tr_offset(kr, kn, ks, i);
-            {a} acc = {ident};
-            for (int64_t q = 0; q < nq; q++) {{
+            {a} st[64];
+            int top = 0;
+            for (int64_t q = 0, pc = 0; q < nq; q++) {{
                 const {t} *xq = xo + (rr ? tr_offset(rr - 1, rn, rs, q) : 0);
-                for (int64_t c = 0; c < nc; c++) {{
+                for (int64_t c = 0; c < nc; c++, pc++) {{
                     int64_t len = L - c * TR_CHUNK < TR_CHUNK ? L - c * TR_CHUNK : TR_CHUNK;
-                    {a} v = {name}_line(xq + c * TR_CHUNK * ls, len, ls);
-                    acc = {comb};
+                    {name}_push(st, &top, pc, {name}_line(xq + c * TR_CHUNK * ls, len, ls));
                 }}
             }}
-            o[i] = acc;"""
+            o[i] = {name}_total(st, top);"""
     return name, line + f"""
 /* Kept dims outer, reduced dims inner; or, when a kept dim is the fastest, add slabs. */
 static int {name}(int r, const int64_t *n, const {t} *x, const int64_t *xs,
@@ -161,9 +192,10 @@ static int {name}(int r, const int64_t *n, const {t} *x, const int64_t *xs,
             int64_t len = L - c * TR_CHUNK < TR_CHUNK ? L - c * TR_CHUNK : TR_CHUNK;
             part[p] = {name}_line(xo + (rr ? tr_offset(rr - 1, rn, rs, q) : 0) + c * TR_CHUNK * ls, len, ls);
         }}
-        {a} acc = {ident};
-        for (int64_t p = 0; p < nq * nc; p++) {{ {a} v = part[p]; acc = {comb}; }}
-        o[i] = acc;
+        {a} st[64];
+        int top = 0;
+        for (int64_t p = 0; p < nq * nc; p++) {name}_push(st, &top, p, part[p]);
+        o[i] = {name}_total(st, top);
     }}
     free(part);
     return TR_OK;
@@ -225,11 +257,17 @@ def cum_kernel(op: Op, dtype: np.dtype) -> tuple[str, str]:
 """
 
 
-def scatter_kernel(dtype: np.dtype) -> tuple[str, str]:
-    """(name, C) of scatter_add: out = copy of x, then out[..., idx, ...] += upd in order."""
+# each scatter's combine is its reduction's (numpy's ufunc.at loop); SET replaces
+_SCATTER_REDUCTION = {Op.SCATTER_ADD: Op.REDUCE_SUM, Op.SCATTER_MUL: Op.REDUCE_PROD,
+                      Op.SCATTER_MAX: Op.REDUCE_MAX, Op.SCATTER_MIN: Op.REDUCE_MIN}
+
+
+def scatter_kernel(op: Op, dtype: np.dtype) -> tuple[str, str]:
+    """(name, C) of a scatter: out = copy of x, then each update in C order is combined
+    into out[..., idx, ...] (serially: a later update to a position sees the earlier)."""
     t = ctype(dtype)
-    name = f"scatter_add_{tag(dtype)}"
-    _, comb = combine(Op.REDUCE_SUM, dtype)
+    name = f"{op.value}_{tag(dtype)}"
+    comb = "v" if op is Op.SCATTER_SET else combine(_SCATTER_REDUCTION[op], dtype)[1]
     return name, f"""static int {name}(int r, const int64_t *n, const {t} *x, const int64_t *xs,
                  int axis, int k, int q, const int64_t *in_, const int64_t *const *idx,
                  const int64_t *const *is, const {t} *u, const int64_t *us, {t} *o,
@@ -245,6 +283,7 @@ def scatter_kernel(dtype: np.dtype) -> tuple[str, str]:
             for (int64_t b = 0; b < plan.npost; b++) {{
                 {t} *w = o + plan.xpre[a] + plan.xidx[i] + plan.xpost[b];
                 {t} acc = *w, v = u[plan.upre[a] + plan.uidx[i] + plan.upost[b]];
+                (void)acc;
                 *w = {comb};
             }}
     tr_free_plan(&plan);

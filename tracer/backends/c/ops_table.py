@@ -13,7 +13,7 @@ import numpy as np
 
 from ...ir import Op
 from ...ir.ops import ARITY
-from . import helpers_c
+from . import complex_ops, helpers_c
 from .cnames import ctype, tag
 
 _FLOAT_CALLS = {
@@ -23,7 +23,8 @@ _FLOAT_CALLS = {
     Op.SINH: "sinh", Op.COSH: "cosh", Op.TANH: "tanh", Op.ARCSINH: "asinh",
     Op.ARCCOSH: "acosh", Op.ARCTANH: "atanh", Op.FLOOR: "floor", Op.CEIL: "ceil",
     Op.TRUNC: "trunc", Op.RINT: "rint", Op.ABS: "fabs", Op.ARCTAN2: "atan2",
-    Op.HYPOT: "hypot", Op.COPYSIGN: "copysign", Op.POW: "pow",
+    Op.HYPOT: "hypot", Op.COPYSIGN: "copysign", Op.POW: "pow", Op.FMOD: "fmod",
+    Op.NEXTAFTER: "nextafter",
 }
 # Computed in double for float32 too, as scipy.special does.
 _DOUBLE_CALLS = {Op.ERF: "erf", Op.ERFC: "erfc", Op.GAMMALN: "tr_lgamma"}
@@ -35,7 +36,7 @@ _BITS = {Op.BITWISE_AND: "&", Op.BITWISE_OR: "|", Op.BITWISE_XOR: "^",
 _HELPER_CALLS = {Op.LOGADDEXP: "logaddexp", Op.LOGADDEXP2: "logaddexp2",
                  Op.FLOORDIV: "floordiv", Op.MOD: "mod"}
 # Ops numpy itself refuses for bool operands (the numpy surface casts first).
-_NOT_FOR_BOOL = frozenset({Op.NEG, Op.SUB, Op.SIGN, Op.FLOORDIV, Op.MOD, Op.POW,
+_NOT_FOR_BOOL = frozenset({Op.NEG, Op.SUB, Op.SIGN, Op.FLOORDIV, Op.MOD, Op.FMOD, Op.POW,
                            Op.LEFT_SHIFT, Op.RIGHT_SHIFT})
 
 
@@ -73,10 +74,18 @@ def expression(op: Op, dtype: np.dtype, out: np.dtype, args: list[str],
                helpers: Helpers) -> Expr:
     """The C expression for `op(*args)` on operands of `dtype`, giving `out`."""
     kind = dtype.kind
+    if kind == "c" or out.kind == "c":
+        if not complex_ops.supported(op, dtype, out):
+            raise UnsupportedOp(f"{op.value} on {dtype} runs as a numpy step")
+        return Expr(complex_ops.expression(op, dtype, out, args, helpers))
     if op is Op.CAST:
         return Expr(helpers_c.cast(dtype, out, args[0], helpers))
     if op is Op.SELECT:
         return Expr(f"({args[0]} ? {args[1]} : {args[2]})")
+    if op is Op.SIGMOID:
+        return Expr(_sigmoid(dtype, args[0]))
+    if dtype == np.float16 and op in (Op.SPACING, Op.NEXTAFTER):   # on the half's bits
+        return Expr(_half_bits(op, args, helpers))
     if dtype == np.float16:
         dtype = np.dtype(np.float32)   # numpy's half loops compute in float, then round
     if kind == "b" and op in _NOT_FOR_BOOL:
@@ -84,6 +93,21 @@ def expression(op: Op, dtype: np.dtype, out: np.dtype, args: list[str],
     if kind == "f":
         return Expr(_float(op, dtype, args, helpers))
     return _integer(op, dtype, args, helpers)
+
+
+def _half_bits(op: Op, a: list[str], helpers: Helpers) -> str:
+    if op is Op.SPACING:
+        return helpers.need("tr_spacing_f16", helpers_c.SPACING["float16"]) + f"({a[0]})"
+    return helpers.need("tr_nextafter_f16", helpers_c.NEXTAFTER_F16) + f"({a[0]}, {a[1]})"
+
+
+def _sigmoid(dtype: np.dtype, x: str) -> str:
+    """numpy's 1 / (1 + exp(-x)), each operation rounded to dtype as numpy's loops round
+    (exp(-x) may be inf: the result is then 0)."""
+    if dtype == np.float16:
+        return f"(_Float16)(1.0f / (float)(_Float16)(1.0f + (float)(_Float16)expf(-(float){x})))"
+    f, t = ("f" if dtype == np.float32 else ""), ctype(dtype)
+    return f"(({t})1 / (({t})1 + exp{f}(-{x})))"
 
 
 def _float(op: Op, dtype: np.dtype, a: list[str], helpers: Helpers) -> str:
@@ -105,7 +129,11 @@ def _float(op: Op, dtype: np.dtype, a: list[str], helpers: Helpers) -> str:
         Op.SIGN: f"({a[0]} > 0 ? ({t})1 : ({a[0]} < 0 ? ({t})-1 : ({a[0]} == 0 ? ({t})0 : {a[0]})))",
         Op.ISNAN: f"(isnan({a[0]}) != 0)", Op.ISINF: f"(isinf({a[0]}) != 0)",
         Op.ISFINITE: f"(isfinite({a[0]}) != 0)",
+        Op.SIGNBIT: f"(signbit({a[0]}) != 0)",
     }
+    if op is Op.SPACING:
+        name = f"tr_spacing_{tag(dtype)}"
+        return helpers.need(name, helpers_c.SPACING[dtype.name]) + f"({a[0]})"
     if op in simple:
         return simple[op]
     if len(a) == 2:
@@ -158,7 +186,7 @@ def _integer(op: Op, dtype: np.dtype, a: list[str], helpers: Helpers) -> Expr:
     }
     if op in binary:
         return Expr(binary[op])
-    if op in (Op.FLOORDIV, Op.MOD, Op.POW):
+    if op in (Op.FLOORDIV, Op.MOD, Op.FMOD, Op.POW):
         name = helpers.need(*helpers_c.int_helper(op.value, dtype))
         check = f"({y} < 0)" if op is Op.POW and signed else None
         return Expr(f"{name}({x}, {y})", check)

@@ -122,13 +122,14 @@ static void tr_contig(int r, const int64_t *n, int64_t *s) {
 }
 
 /* Drop size-1 dims and merge dims that every operand walks contiguously.
-   n[r], s[k*r] (operand j's strides at s + j*r); compacted in place; returns the new rank. */
-static int tr_collapse(int r, int64_t *n, int k, int64_t *s) {
+   n[r], s (operand j's strides at s + j*ld, ld >= r); compacted in place, each operand's
+   strides staying at s + j*ld; returns the new rank. */
+static int tr_collapse_ld(int r, int64_t *n, int k, int64_t *s, int ld) {
     int w = 0;
     for (int d = 0; d < r; d++) {
         if (n[d] == 1) continue;
         n[w] = n[d];
-        for (int j = 0; j < k; j++) s[j * r + w] = s[j * r + d];
+        for (int j = 0; j < k; j++) s[j * ld + w] = s[j * ld + d];
         w++;
     }
     if (w == 0) return 0;
@@ -136,17 +137,22 @@ static int tr_collapse(int r, int64_t *n, int k, int64_t *s) {
     for (int d = 1; d < w; d++) {
         int merge = 1;
         for (int j = 0; j < k; j++)
-            if (s[j * r + out] != s[j * r + d] * n[d]) { merge = 0; break; }
+            if (s[j * ld + out] != s[j * ld + d] * n[d]) { merge = 0; break; }
         if (merge) {
             n[out] *= n[d];
-            for (int j = 0; j < k; j++) s[j * r + out] = s[j * r + d];
+            for (int j = 0; j < k; j++) s[j * ld + out] = s[j * ld + d];
         } else {
             out++;
             n[out] = n[d];
-            for (int j = 0; j < k; j++) s[j * r + out] = s[j * r + d];
+            for (int j = 0; j < k; j++) s[j * ld + out] = s[j * ld + d];
         }
     }
     return out + 1;
+}
+
+/* tr_collapse_ld with the strides packed (operand j's at s + j*r). */
+static int tr_collapse(int r, int64_t *n, int k, int64_t *s) {
+    return tr_collapse_ld(r, n, k, s, r);
 }
 
 /* Offset of linear index `lin` (C order over n[0..r)) with strides s. */

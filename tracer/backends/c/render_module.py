@@ -14,26 +14,36 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ...ir import Graph, Node, Op
-from ...ir.ops import ELEMENTWISE, REDUCTION
+from ...ir.ops import ELEMENTWISE, REDUCTION, SCATTER
+from ...vm.reuse import take_dead_buffers
 from ...vm.schedule import MARKERS, Schedule, build_schedule, reusable_inputs
-from . import kernels_c
+from . import kernels_c, render_scan
 from .cnames import ctype
+from .complex_c import in_numpy
+from .fallback import Steps
+from .fuse_reduce import Program, plan
 from .fusion import FusedLoop, fuse
+from .kernel_units import KernelSet
 from .ops_table import Helpers
-from .prelude import PRELUDE
-from .prelude_index import PRELUDE_INDEX
 from .render_fused import render_fused
+from .render_reduce import render_program
 
 _VIEWS = {Op.TRANSPOSE, Op.BROADCAST_TO, Op.SLICE}
 
 
 @dataclass
 class Rendered:
-    source: str
+    source: str         # the whole module as one C text (header, kernels, entry): to read
     table: np.ndarray
     consts: list[np.ndarray]
     # output slot -> input whose buffer it may take when donated (vm.schedule.reusable_inputs)
     reuse: dict[int, int] = field(default_factory=dict)
+    # what is compiled: each distinct kernel in a file of its own, and the entry file
+    # (kernel_units.py; the builder is build.py)
+    kernels: dict[str, str] = field(default_factory=dict)
+    entry: str = ""
+    # the numpy steps' callback (fallback.py), kept alive with the executable
+    numpy_steps: Steps | None = None
 
 
 @dataclass
@@ -55,35 +65,64 @@ def _kind(node: Node) -> str:
         return "maybe_view"
     if node.op is Op.IFELSE:
         return "alias"
+    if node.op is Op.SCAN_OUT:     # a part of its scan's block (render_scan.py)
+        return "view"
     return "compute"
 
 
 class ModuleRenderer:
     """One graph -> (C source, static table). Use `render(graph)`."""
 
-    def __init__(self, graph: Graph):
+    def __init__(self, graph: Graph, parent: ModuleRenderer | None = None):
         self.graph = graph
-        self.table = _Table()
-        self.helpers = Helpers()
-        self.kernels: dict[str, str] = {}
-        self.loops = fuse(graph)
+        # a loop body's renderer writes into its parent's module: one table, one set of
+        # kernels and helpers, its function before the parent's (render_scan.py)
+        self.table = parent.table if parent else _Table()
+        self.helpers = parent.helpers if parent else Helpers()
+        # one kernel per distinct computation, named by its text (kernel_units.py)
+        self.kernels: KernelSet = parent.kernels if parent else KernelSet()
+        self.functions: list[str] = parent.functions if parent else []
+        self.numpy_steps: Steps = parent.numpy_steps if parent else Steps()
+        # reductions with the elementwise work around them (fuse_reduce.py), then loops
+        self.programs: dict[Node, Program] = plan(graph)
+        claimed = frozenset(m for p in self.programs.values() for m in p.members)
+        self.loops = fuse(graph, claimed)
         inlined = {m for loop in self.loops.values() for m in loop.members if m is not loop.root}
+        inlined |= {m for p in self.programs.values() for m in p.members if m is not p.root}
         order = [n for n in graph.nodes() if n not in inlined]
         self.schedule: Schedule = build_schedule(graph, _kind, self._reads, order)
         self.local = {step.node: k for k, step in enumerate(self.schedule.steps)
                       if step.kind not in MARKERS}
-        self.consts: list[np.ndarray] = []
+        # a step whose input dies there writes into that input's buffer (vm/reuse.py)
+        self.takes = take_dead_buffers(self.schedule, self._in_place)
+        self.consts: list[np.ndarray] = parent.consts if parent else []
         self.decls: list[str] = []
         self.code: list[str] = []
 
     def _reads(self, node: Node) -> tuple[Node, ...]:
-        loop = self.loops.get(node)
+        loop = self.loops.get(node) or self.programs.get(node)
         return loop.leaves if loop else tuple(dict.fromkeys(node.inputs))
 
     def v(self, node: Node) -> str:
         return f"v{self.local[node]}"
 
     def render(self) -> Rendered:
+        entry = self.function_text("tr_entry", exported=True)
+        n_in, n_out = len(self.graph.inputs), len(self.graph.outputs)
+        pointers = ", ".join(["S", "ST", "E", "nt"] + [f"p[{k}]" for k in range(n_in + n_out)])
+        entry_v = ("/* the entry with its array pointers in one array (backends/c/pycall.py) */\n"
+                   "TR_EXPORT int tr_entry_v(const int64_t *S, const int64_t *ST, int64_t *E, "
+                   f"int nt, void *const *p) {{\n    (void)p;\n    return tr_entry({pointers});\n}}\n")
+        entry_text = self.kernels.entry_file(
+            "\n".join([self.helpers.text(), *self.functions, entry, entry_v]))
+        table = np.array(self.table.values + [0], dtype=np.int64)
+        reuse = reusable_inputs(self.graph, self.schedule, self._in_place)
+        return Rendered(self.kernels.whole(entry_text), table, self.consts, reuse,
+                        self.kernels.files(), entry_text, self.numpy_steps)
+
+    def function_text(self, name: str, exported: bool) -> str:
+        """The C function running this graph's schedule: `tr_entry`'s calling convention
+        (static when it is a loop body, called by its loop's step)."""
         params = {p: i for i, p in enumerate(self.graph.inputs)}
         st_offset, offsets = 0, {}
         for p in self.graph.inputs:
@@ -110,28 +149,23 @@ class ModuleRenderer:
         owned = [f"b{self.local[n]}" for n in self.schedule.owned]
         cleanup = "".join(f"    free({b});\n" for b in owned)
         aligned = "".join(f"    if ((uintptr_t)in{i} % {p.dtype.itemsize}) return TR_EALIGN;\n"
-                          for i, p in enumerate(self.graph.inputs) if p.dtype.itemsize > 1)
-        entry = (f"int tr_entry(const int64_t *S, const int64_t *ST, int64_t *E, int nt{args}) {{\n"
-                 + aligned +
-                 "    int rc = TR_OK;\n    tr_nt_now = nt;\n    int64_t cs[64];\n    (void)ST; (void)E; (void)cs;\n"
-                 + "".join(f"    void *{b} = 0;\n" for b in owned)
-                 + "\n".join(self.decls) + "\n" + "\n".join(self.code)
-                 + "\n    goto done;\ndone:\n" + cleanup + "    return rc;\n}\n")
-        pointers = ", ".join(["S", "ST", "E", "nt"] + [f"p[{k}]" for k in range(n_in + n_out)])
-        entry_v = ("/* the entry with its array pointers in one array (backends/c/pycall.py) */\n"
-                   "int tr_entry_v(const int64_t *S, const int64_t *ST, int64_t *E, int nt, "
-                   f"void *const *p) {{\n    (void)p;\n    return tr_entry({pointers});\n}}\n")
-        source = "\n".join([PRELUDE, PRELUDE_INDEX, self.helpers.text(),
-                            *self.kernels.values(), entry, entry_v])
-        table = np.array(self.table.values + [0], dtype=np.int64)
-        reuse = reusable_inputs(self.graph, self.schedule, self._in_place)
-        return Rendered(source, table, self.consts, reuse)
+                          for i, p in enumerate(self.graph.inputs)
+                          if p.dtype.itemsize > 1 and exported)
+        head = "TR_EXPORT int" if exported else "static int"
+        return (f"{head} {name}(const int64_t *S, const int64_t *ST, int64_t *E, int nt{args}) {{\n"
+                + aligned +
+                "    int rc = TR_OK;\n    tr_nt_now = nt;\n    int64_t cs[64];\n    (void)ST; (void)E; (void)cs;\n"
+                + "".join(f"    void *{b} = 0;\n" for b in owned)
+                + "\n".join(self.decls) + "\n" + "\n".join(self.code)
+                + "\n    goto done;\ndone:\n" + cleanup + "    return rc;\n}\n")
 
     def _in_place(self, node: Node, param: Node) -> bool:
         """Is `node`'s kernel right when its output is `param`'s memory? A plain fused
         loop reads each leaf at the index it writes (a shifted one reads neighbours);
         gemm_acc reads its accumulator c the same way and skips copying c onto itself."""
-        if node.op in ELEMENTWISE:
+        if node in self.programs:       # its passes read whole rows before writing
+            return False
+        if node.op in ELEMENTWISE and not in_numpy(node):
             return not self.loops[node].shifted
         if node.op is Op.GEMM_ACC:
             return node.inputs[0] is param and param not in node.inputs[1:]
@@ -151,6 +185,11 @@ class ModuleRenderer:
         if slot is not None:
             self.code.append(f"    {v} = ({ctype(node.dtype)} *)out{slot};")
             return
+        dead = self.takes.get(node)
+        if dead is not None:        # the buffer of an input read here for the last time
+            d = self.local[dead]
+            self.code.append(f"    b{k} = b{d}; b{d} = 0; {v} = ({ctype(node.dtype)} *)b{k};")
+            return
         nbytes = self.table.add([node.type.size * node.dtype.itemsize])
         self.code.append(f"    b{k} = tr_alloc(S[{nbytes}]); if (!b{k}) {{ rc = TR_ENOMEM; goto done; }}"
                          f" {v} = ({ctype(node.dtype)} *)b{k};")
@@ -168,6 +207,10 @@ class ModuleRenderer:
             self.consts.append(arr)
             ptr = self.table.add([arr.ctypes.data])
             self.code.append(f"    {v} = ({t} *)(intptr_t)S[{ptr}]; tr_contig({node.ndim}, {v}_n, {v}_s);")
+        elif op is Op.SCAN_OUT:
+            self.code.append(render_scan.output_view(self, node))
+        elif op is Op.SCAN:
+            self.code.append(render_scan.scan_step(self, node))
         elif op in _VIEWS or op is Op.RESHAPE:
             self._emit_view(node)
         elif op is Op.IFELSE:
@@ -215,17 +258,21 @@ class ModuleRenderer:
 
     def _kernel(self, name_text: tuple[str, str]) -> str:
         name, text = name_text
-        self.kernels.setdefault(name, text)
-        return name
+        return self.kernels.add(name, text)
 
     def _kernel_call(self, node: Node) -> str:
         v, op = self.v(node), node.op
         x = node.inputs[0]
         check = "    if (rc) goto done;"
+        if node in self.programs:
+            return self._program_call(node)
+        if in_numpy(node):      # complex values and ops listed in NUMPY_FALLBACK
+            return self.numpy_steps.call(self, node)
         if op in ELEMENTWISE:
             loop: FusedLoop = self.loops[node]
-            name = f"g{len([k for k in self.kernels if k.startswith('g')])}"
-            self.kernels[name], table = render_fused(name, loop, self.helpers)
+            helpers = Helpers()          # a kernel's file holds the helpers it calls
+            text, table = render_fused(KernelSet.PLACEHOLDER, loop, helpers)
+            name = self.kernels.add_fused(text, helpers.defs)
             args = "".join(f", {self.v(leaf)}, {self.v(leaf)}_s" for leaf in loop.leaves)
             args += f", S + {self.table.add(table)}" if loop.shifted else ""
             return f"    rc = {name}({v}_n, {v}{args}, nt);\n{check}"
@@ -244,7 +291,9 @@ class ModuleRenderer:
                     f"{node.attrs['axis']}, {v}, nt);\n{check}")
         if op is Op.CONCATENATE:
             return self._concatenate(node)
-        if op in (Op.GATHER, Op.SCATTER_ADD):
+        if op is Op.UPDATE_SLICE:
+            return self._update_slice(node)
+        if op is Op.GATHER or op in SCATTER:
             return self._indexing(node)
         if op is Op.GEMM_ACC:
             return kernels_c.gemm_acc_call(self, node)
@@ -261,6 +310,28 @@ class ModuleRenderer:
                     f"S + {ax}, {v});\n{check}")
         raise NotImplementedError(f"the C backend has no kernel for {op.value}")
 
+    def _program_call(self, node: Node) -> str:
+        """A reduction program (render_reduce.py): every operand strided over its full shape."""
+        prog = self.programs[node]
+        helpers = Helpers()
+        name = self.kernels.add_fused(render_program(KernelSet.PLACEHOLDER, prog, helpers),
+                                      helpers.defs)
+        full = self.table.add(prog.domain.full)
+        args = [f"{self.v(node)}", self._full_strides(node, prog)]
+        for leaf in prog.leaves:
+            args += [self.v(leaf), self._full_strides(leaf, prog)]
+        return f"    rc = {name}(S + {full}, {', '.join(args)}, nt);\n    if (rc) goto done;"
+
+    def _full_strides(self, node: Node, prog: Program) -> str:
+        """node's strides over the program's full shape: 0 along the reduced axes of a row
+        value (whose kept axes come first, the reduced ones dropped or of size 1)."""
+        u = self.v(node)
+        if node.shape == prog.domain.full:
+            return f"{u}_s"
+        kept, rank = len(prog.domain.kept), len(prog.domain.full)
+        return "(const int64_t[]){" + ", ".join(
+            [f"{u}_s[{d}]" for d in range(kept)] + ["0"] * (rank - kept)) + "}"
+
     def _concatenate(self, node: Node) -> str:
         v, axis = self.v(node), node.attrs["axis"]
         starts, acc = [], 0
@@ -274,6 +345,21 @@ class ModuleRenderer:
             lines.append(f"    tr_copy({node.ndim}, {u}_n, (char *)({v} + S[{off + j}] * {v}_s[{axis}]), "
                          f"{v}_s, (const char *){u}, {u}_s, {node.dtype.itemsize});")
         return "\n".join(lines)
+
+    def _update_slice(self, node: Node) -> str:
+        """A copy of x, then v copied into the box (its strides: the copy's times the steps)."""
+        v, (x, val) = self.v(node), node.inputs
+        u, w, r = self.v(x), self.v(val), node.ndim
+        starts = self.table.add(node.attrs["starts"])
+        steps = self.table.add(node.attrs["steps"])
+        offset = " + ".join(f"S[{starts + d}] * {v}_s[{d}]" for d in range(r)) or "0"
+        isz = node.dtype.itemsize
+        strides = "".join(f" bs[{d}] = {v}_s[{d}] * S[{steps + d}];" for d in range(r))
+        return "\n".join([
+            f"    tr_copy({r}, {v}_n, (char *){v}, {v}_s, (const char *){u}, {u}_s, {isz});",
+            f"    {{ int64_t bs[{max(r, 1)}];{strides}",
+            f"      if (tr_prod({r}, {w}_n)) tr_copy({r}, {w}_n, (char *)({v} + ({offset})), bs, "
+            f"(const char *){w}, {w}_s, {isz}); }}"])
 
     def _indexing(self, node: Node) -> str:
         v, axis = self.v(node), node.attrs["axis"]
@@ -289,7 +375,7 @@ class ModuleRenderer:
                     f"{x.dtype.itemsize}, E)")
         else:
             upd = self.v(rest[-1])
-            name = self._kernel(kernels_c.scatter_kernel(x.dtype))
+            name = self._kernel(kernels_c.scatter_kernel(node.op, x.dtype))
             call = f"{name}({common.replace('{X}', ux)}, {upd}, {upd}_s, {v}, E)"
         return f"    rc = {call};\n    if (rc) goto done;"
 

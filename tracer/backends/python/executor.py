@@ -14,6 +14,8 @@ from typing import Any, Callable, Sequence
 import numpy as np
 
 from ...ir import Graph, Node, Op
+from ...ir.ops import NUMPY_FALLBACK
+from ...trace.errors import with_line
 from ...vm.branches import Entry, free_points, guards, program
 from .impls import IMPLS
 
@@ -90,7 +92,16 @@ def _line(node: Node, names: dict[Node, str], namespace: dict[str, Any]) -> str:
     if node.op is Op.IFELSE:
         return f"{name} = {args[1]} if {args[0]} else {args[2]}  # ifelse{where}"
     namespace[f"f_{name}"] = partial(IMPLS[node.op], node.attrs)
+    if node.op in NUMPY_FALLBACK:       # numpy's errors (LinAlgError) name the user's line
+        namespace[f"f_{name}"] = partial(_located, namespace[f"f_{name}"], node)
     return f"{name} = f_{name}({', '.join(args)})  # {node.op.value}{where}"
+
+
+def _located(fn: Callable[..., Any], node: Node, *args: Any) -> Any:
+    try:
+        return fn(*args)
+    except Exception as err:
+        raise with_line(err, node.loc) from None
 
 
 def _frees(entries: list[Entry], outputs: set[Node]) -> dict[int, list[tuple[Node, bool]]]:

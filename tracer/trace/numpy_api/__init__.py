@@ -10,13 +10,16 @@ from __future__ import annotations
 
 from typing import Any, Callable
 
-from . import contractions, creation, indexing, linalg, reductions, selection, shapes, ufuncs
+from . import (block, complex_api, contractions, creation, fft, indexing, linalg, linalg_decomp, reductions,
+               scipy_linalg, scipy_special, selection, shapes, ufuncs)
 
-_MODULES = (reductions, shapes, linalg, selection, creation, contractions)
+_MODULES = (reductions, shapes, linalg, selection, creation, contractions, complex_api, fft, linalg_decomp, block)
 
 FUNCTIONS: dict[Callable[..., Any], Callable[..., Any]] = {}
 for _module in _MODULES:
     FUNCTIONS.update(_module.FUNCTIONS)
+scipy_linalg.install()      # scipy.linalg's solvers and factorizations
+scipy_special.install()     # scipy.special.logsumexp on traced values
 
-__all__ = ["FUNCTIONS", "contractions", "creation", "indexing", "linalg", "reductions",
-           "selection", "shapes", "ufuncs"]
+__all__ = ["FUNCTIONS", "complex_api", "contractions", "creation", "fft", "indexing", "linalg", "linalg_decomp", "reductions",
+           "scipy_special", "selection", "shapes", "ufuncs"]

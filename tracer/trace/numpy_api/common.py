@@ -10,7 +10,7 @@ from ...ir import Node
 from .. import prims
 from ..context import user_loc
 from ..errors import at_line
-from ..proxy import Proxy, contains_proxy, operand, wrap
+from ..proxy import Proxy, contains_proxy, none_operand_error, operand, wrap
 
 _broadcast_cache: dict[tuple, tuple[int, ...]] = {}
 
@@ -40,7 +40,15 @@ def strong_dtype(*args: Any) -> np.dtype:
     """np.result_type for functions that convert operands with np.asarray first
     (concatenate, stack, dot): there Python scalars are not weak (NEP 50)."""
     return np.result_type(*[a.dtype if isinstance(a, Proxy) else operand(a)[0].dtype
-                            if contains_proxy(a) else np.asarray(a).dtype for a in args])
+                            if contains_proxy(a) else _concrete_dtype(a) for a in args])
+
+
+def _concrete_dtype(a: Any) -> np.dtype:
+    """numpy's dtype for a concrete operand; None is not numpy's object dtype here but an
+    error naming the argument that was None."""
+    if a is None:
+        raise none_operand_error()
+    return np.asarray(a).dtype
 
 
 def broadcast_all(nodes: Sequence[Node]) -> list[Node]:
@@ -73,19 +81,21 @@ def result_dtype(*args: Any) -> np.dtype:
     for a in args:
         if isinstance(a, Proxy):
             parts.append(weak_marker(a.dtype) if a.weak else a.dtype)
-        elif isinstance(a, (bool, int, float)) and not isinstance(a, np.generic):
+        elif isinstance(a, (bool, int, float, complex)) and not isinstance(a, np.generic):
             parts.append(a)
         elif isinstance(a, np.dtype):
             parts.append(a)
         elif isinstance(a, (list, tuple)) and contains_proxy(a):
             parts.append(operand(a)[0].dtype)  # np.array([p, q]) promotes like numpy
         else:
-            parts.append(np.asarray(a).dtype)
+            parts.append(_concrete_dtype(a))
     return np.result_type(*parts)
 
 
 def weak_marker(dtype: np.dtype) -> Any:
     """What numpy's promotion treats like a Python scalar of this kind."""
+    if dtype.kind == "c":
+        return 0j
     if dtype.kind == "f":
         return 0.0
     if dtype.kind in "iu":

@@ -25,6 +25,7 @@ from ..errors import at_line
 from ..proxy import Proxy, operand, wrap
 from . import linalg, reductions
 from .common import broadcast_shapes, normalize_axis
+from .linalg_decomp import singular_values
 from .ufuncs import call_ufunc
 
 _LETTERS = string.ascii_letters
@@ -338,6 +339,8 @@ def vdot(a, b):
         raise _fail(ValueError, f"cannot reshape array of size {y.type.size} into shape "
                                 f"({x.type.size},)")
     x, y = prims.reshape(x, (x.type.size,)), prims.reshape(y, (y.type.size,))
+    if x.dtype.kind == "c":     # numpy conjugates the first argument
+        x = prims.bind(Op.CONJ, [x])
     return _finish(prims.dot_general(x, y, ((0,), (0,))), result)
 
 
@@ -519,10 +522,11 @@ def _vector_norm(x: Node, ord: Any, ax: int, keepdims: bool) -> Node:
 def _matrix_norm(x: Node, ord: Any, row: int, col: int, keepdims: bool) -> Node:
     if row == col:
         raise _fail(ValueError, "Duplicate axes given.")
-    if ord in (2, -2, "nuc"):
-        raise _fail(NotImplementedError, f"np.linalg.norm(ord={ord!r}) of a matrix needs its "
-                                         "singular values (an SVD), which tracer cannot trace "
-                                         "yet; use ord='fro', 1, -1, inf or -inf")
+    if ord in (2, -2, "nuc"):   # numpy's: the singular values over (row, col)
+        perm = [d for d in range(x.ndim) if d not in (row, col)] + [row, col]
+        s = singular_values(prims.transpose(x, perm))
+        op = {2: Op.REDUCE_MAX, -2: Op.REDUCE_MIN, "nuc": Op.REDUCE_SUM}[ord]
+        return _keep(prims.reduce(op, s, (s.ndim - 1,)), x.shape, (row, col), keepdims)
     absx = prims.bind(Op.ABS, [x])
     if ord in (1, -1, np.inf, -np.inf):
         summed, other = (row, col) if ord in (1, -1) else (col, row)
@@ -539,15 +543,21 @@ def _matrix_norm(x: Node, ord: Any, row: int, col: int, keepdims: bool) -> Node:
 
 
 def norm(x, ord=None, axis=None, keepdims=False):
-    """np.linalg.norm without SVD (matrix ord=2, -2, 'nuc' raise NotImplementedError)."""
+    """np.linalg.norm of every ord (matrix 2, -2, 'nuc' through the singular values)."""
     v = operand(x)[0]
-    if v.dtype.kind != "f":
+    if v.dtype.kind not in "fc":
         v = prims.cast(v, np.float64)
     if axis is None and (ord is None or (ord in ("f", "fro") and v.ndim == 2)
                          or (ord == 2 and v.ndim == 1)):
         flat = prims.reshape(v, (v.type.size,))
-        r = prims.bind(Op.SQRT, [prims.dot_general(flat, flat, ((0,), (0,)))])
+        parts = [flat] if v.dtype.kind == "f" else \
+            [prims.bind(Op.REAL, [flat]), prims.bind(Op.IMAG, [flat])]   # numpy's re.re + im.im
+        dots = [prims.dot_general(p, p, ((0,), (0,))) for p in parts]
+        total = dots[0] if len(dots) == 1 else prims.bind(Op.ADD, dots)
+        r = prims.bind(Op.SQRT, [total])
         return wrap(prims.reshape(r, [1] * v.ndim) if keepdims else r)
+    if v.dtype.kind == "c":     # the other norms are of |x| (to rounding: numpy squares
+        v = prims.bind(Op.ABS, [v])     # conj(x) * x for 2 and 'fro')
     axes = _norm_axes(axis, v.ndim)
     if len(axes) == 1:
         return wrap(_vector_norm(v, ord, normalize_axis(axes[0], v.ndim), keepdims))

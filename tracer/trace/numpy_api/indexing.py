@@ -23,6 +23,21 @@ _VALID = ("only integers, slices (`:`), ellipsis (`...`), numpy.newaxis (`None`)
           "integer or boolean arrays are valid indices")
 
 
+
+def _int_start(value: int, n: int, axis: int) -> int:
+    """The start of an integer index on an axis of n; numpy's IndexError when outside."""
+    if not -n <= value < n:
+        raise IndexError(at_line(f"index {value} is out of bounds for axis {axis} "
+                                 f"with size {n}", user_loc()))
+    return value % n
+
+
+def _slice_box(value: slice, n: int) -> tuple[int, int, int]:
+    """(start, step, size) of a slice over an axis of n (start 0 when it takes nothing)."""
+    start, stop, step = value.indices(n)
+    size = len(range(start, stop, step))
+    return (start if size else 0), step, size
+
 def _is_int(k: Any) -> bool:
     return isinstance(k, (int, np.integer)) and not isinstance(k, (bool, np.bool_))
 
@@ -123,16 +138,10 @@ def getitem(x: Node, key: Any) -> Node:
     starts, steps, sizes, drop = [], [], [], []
     for axis, ((kind, value), n) in enumerate(zip(entries, x.shape)):
         if kind == "slice":
-            start, stop, step = value.indices(n)
-            size = len(range(start, stop, step))
-            starts.append(start if size else 0)
-            steps.append(step)
-            sizes.append(size)
+            start, step, size = _slice_box(value, n)
+            starts.append(start), steps.append(step), sizes.append(size)
         elif kind == "int" and not advanced:
-            if not -n <= value < n:
-                raise IndexError(at_line(f"index {value} is out of bounds for axis {axis} "
-                                         f"with size {n}", user_loc()))
-            starts.append(value % n)
+            starts.append(_int_start(value, n, axis))
             steps.append(1)
             sizes.append(1)
             drop.append(axis)
@@ -177,8 +186,8 @@ def setitem(target: Proxy, key: Any, value: Any) -> None:
     A concrete key is resolved with numpy at trace time (its positions, and
     for repeated positions the last write, as numpy does): the update is one
     GATHER of the values and a SELECT. A traced boolean mask is a SELECT. A
-    traced integer key scatters (repeated positions add up: numpy leaves
-    their order unspecified, so pass unique indices).
+    traced integer key is a SCATTER_SET: the last write to a position wins, in
+    the C order of the indexing result (what numpy does).
     """
     x = target.node
     if isinstance(key, Proxy) and key.dtype.kind == "b":
@@ -215,14 +224,52 @@ def _fit_value(v: Node, x: Node, shape: tuple[int, ...], advanced: bool) -> Node
 
 
 def _static_assign(x: Node, key: Any, value: Node) -> Node:
-    iota = np.arange(x.type.size, dtype=np.int64).reshape(x.shape)
-    positions = iota[_concrete_key(key)]  # numpy's own checks and wording
-    advanced = not np.shares_memory(positions, iota)
     items = key if isinstance(key, tuple) else (key,)
     if len(items) == x.ndim and all(_is_int(np.asarray(k)[()]) for k in items) and value.ndim \
             and x.dtype.kind != "b":
         # one element: numpy packs the value as a scalar (bool(v) for bools), no broadcast
         raise ValueError(at_line("setting an array element with a sequence.", user_loc()))
+    box = _basic_box(x, items)
+    if box is not None:
+        starts, steps, sizes, shape = box
+        v = _fit_value(value, x, shape, False)
+        if 0 in sizes:
+            return x
+        return prims.bind(Op.UPDATE_SLICE, [x, prims.reshape(v, sizes)],
+                          starts=tuple(starts), steps=tuple(steps))
+    return _positional_assign(x, key, value)
+
+
+def _basic_box(x: Node, items: tuple) -> tuple | None:
+    """(starts, steps, sizes, indexing result shape) of a key of ints, slices, None and
+    `...` (numpy's basic indexing: one box of x); None for any other key."""
+    if any(not (k is None or k is Ellipsis or isinstance(k, slice) or _is_int(k)) for k in items):
+        return None
+    entries, _ = _expand(items, x.shape)
+    starts, steps, sizes, shape = [], [], [], []
+    axis = 0
+    for kind, value in entries:
+        if kind == "none":
+            shape.append(1)
+            continue
+        n = x.shape[axis]
+        if kind == "slice":
+            start, step, size = _slice_box(value, n)
+            starts.append(start), steps.append(step), sizes.append(size)
+            shape.append(size)
+        else:
+            starts.append(_int_start(value, n, axis))
+            steps.append(1)
+            sizes.append(1)
+        axis += 1
+    return starts, steps, sizes, tuple(shape)
+
+
+def _positional_assign(x: Node, key: Any, value: Node) -> Node:
+    """Any other concrete key: numpy's own positions of an iota, the last write winning."""
+    iota = np.arange(x.type.size, dtype=np.int64).reshape(x.shape)
+    positions = iota[_concrete_key(key)]  # numpy's own checks and wording
+    advanced = not np.shares_memory(positions, iota)
     v = _fit_value(value, x, positions.shape, advanced)
     if positions.size == 0:
         return x
@@ -282,23 +329,105 @@ def _masked_assign(x: Node, mask: Node, value: Node) -> Node:
 
 
 def _scatter_assign(x: Node, key: Any, value: Node) -> Node:
-    """Traced integer indices: scatter the values, and a count of hits to select them."""
+    """Traced integer indices: one SCATTER_SET, whose last write to a position wins
+    (numpy's assignment; `x[idx] += v` reads x[idx] before it writes, as numpy)."""
+    return _scatter(Op.SCATTER_SET, x, key, value)
+
+
+def _scatter(op: Op, x: Node, key: Any, value: Node) -> Node:
+    """x with `value` combined into x[key] by the scatter `op`, updates in numpy's order.
+
+    Full slices around adjacent integer arrays (`x[i]`, `x[:, i, j]`) scatter along
+    x's axes; any other key scatters into the flat x at the positions that indexing
+    an iota with the key gives."""
+    direct = _direct_scatter(x, key)
+    if direct is not None:
+        axis, index_nodes = direct
+        ishape = index_nodes[0].shape
+        shape = x.shape[:axis] + ishape + x.shape[axis + len(index_nodes):]
+        v = _fit_value(value, x, shape, True)
+        return prims.bind(op, [x, *index_nodes, v], axis=axis)
     positions = getitem(prims.const(np.arange(x.type.size, dtype=np.int64).reshape(x.shape)), key)
     v = _fit_value(value, x, positions.shape, True)
-    flat_shape = (x.type.size,)
-    flat_pos = prims.reshape(positions, (positions.type.size,))
-    flat_v = prims.reshape(v, (positions.type.size,))
-    placed = prims.bind(Op.SCATTER_ADD, [prims.full(flat_shape, 0, x.dtype), flat_pos, flat_v],
-                        axis=0)
-    ones = prims.full((positions.type.size,), 1, np.int64)
-    hits = prims.bind(Op.SCATTER_ADD, [prims.full(flat_shape, 0, np.int64), flat_pos, ones], axis=0)
-    hit = prims.bind(Op.GT, [hits, prims.full(flat_shape, 0, np.int64)])
-    merged = prims.select(hit, placed, prims.reshape(x, flat_shape))
+    flat = (x.type.size,)
+    count = (positions.type.size,)
+    merged = prims.bind(op, [prims.reshape(x, flat), prims.reshape(positions, count),
+                             prims.reshape(v, count)], axis=0)
     return prims.reshape(merged, x.shape)
+
+
+def _direct_scatter(x: Node, key: Any) -> tuple[int, list[Node]] | None:
+    """(axis, broadcast index nodes) when the key is full slices around one run of
+    integer arrays and ints; None for any other key."""
+    entries, adjacent = _expand(key, x.shape)
+    adv = [i for i, (k, _) in enumerate(entries) if k in ("array", "int")]
+    if not adjacent or not adv or any(k == "none" for k, _ in entries):
+        return None
+    if any(k == "slice" and v != slice(None) for k, v in entries):
+        return None
+    index_nodes = []
+    for axis in adv:
+        value = entries[axis][1]
+        if isinstance(value, Node):
+            index_nodes.append(value)
+            continue
+        arr = np.asarray(value, np.int64)
+        _check_bounds(arr, x.shape[axis], axis)
+        index_nodes.append(prims.const(arr))
+    try:
+        bshape = broadcast_shapes([n.shape for n in index_nodes])
+    except ValueError:
+        return None      # getitem raises numpy's error
+    return adv[0], [prims.broadcast_to(n, bshape) for n in index_nodes]
+
+
+_AT_OPS = {np.add: Op.SCATTER_ADD, np.subtract: Op.SCATTER_ADD, np.multiply: Op.SCATTER_MUL,
+           np.maximum: Op.SCATTER_MAX, np.minimum: Op.SCATTER_MIN}
+
+
+def _at_loop_dtype(x: np.dtype, v: np.dtype, weak: bool) -> np.dtype:
+    """The dtype numpy's ufunc.at computes in (NEP 50: a Python scalar does not widen
+    an array of its own kind)."""
+    if not weak:
+        return np.promote_types(x, v)
+    if (v.kind == "f" and x.kind != "f") or (v.kind in "iu" and x.kind == "b"):
+        return np.promote_types(x, v)
+    return x
+
+
+def ufunc_at(ufunc: np.ufunc, target: Any, key: Any, values: Any = None) -> None:
+    """`np.add.at(x, key, v)` (subtract, multiply, maximum, minimum) on a traced x:
+    x is rebound to the result, every update applied in turn as numpy does."""
+    name = f"np.{ufunc.__name__}.at"
+    if ufunc not in _AT_OPS:
+        raise TypeError(at_line(f"{name} is not supported on traced values (supported: "
+                                "add, subtract, multiply, maximum, minimum)", user_loc()))
+    if not isinstance(target, Proxy):
+        raise TypeError(at_line(
+            f"{name}: the array to update is a numpy array, which cannot hold traced values; "
+            "start from a traced array (e.g. x = np.zeros_like(traced) or x = traced * 0)",
+            user_loc()))
+    if values is None:
+        raise TypeError(at_line(f"{name} needs the values to combine in", user_loc()))
+    x = target.node
+    v, weak = operand(values)
+    loop = _at_loop_dtype(x.dtype, v.dtype, weak)
+    if loop != x.dtype:
+        raise TypeError(at_line(
+            f"{name}: values of dtype {v.dtype} into an array of dtype {x.dtype}: numpy "
+            f"computes each update in {loop} and casts it back; cast the values to "
+            f"{x.dtype} first", user_loc()))
+    if ufunc is np.subtract:
+        if x.dtype.kind == "b":
+            raise TypeError(at_line(f"{name}: numpy boolean subtract is not supported",
+                                    user_loc()))
+        v = prims.bind(Op.NEG, [prims.cast(v, x.dtype)])
+    target.node = _scatter(_AT_OPS[ufunc], x, key, v)
+    target.weak = False
 
 
 def index_proxy(x: Proxy, key: Any) -> Proxy:
     return wrap(getitem(x.node, key))
 
 
-__all__ = ["getitem", "setitem", "index_proxy"]
+__all__ = ["getitem", "setitem", "index_proxy", "ufunc_at"]

@@ -10,6 +10,7 @@ raise a TypeError that names the fix.
 """
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import numpy as np
@@ -51,9 +52,18 @@ def where(condition, *args):
     x, y = (_strong_if_sequence(v) for v in args)
     dtype = result_dtype(x, y)
     cond = prims.cast(_node(condition), bool)
-    a, b = prims.cast(_node(x), dtype), prims.cast(_node(y), dtype)
+    a, b = _as_dtype(x, dtype), _as_dtype(y, dtype)
     shape = broadcast_shapes([cond.shape, a.shape, b.shape])
     return wrap(prims.select(*(prims.broadcast_to(n, shape) for n in (cond, a, b))))
+
+
+def _as_dtype(x: Any, dtype: np.dtype) -> Node:
+    """x as a node of dtype; a Python int beyond int64 and uint64 only as a float."""
+    if type(x) is int and not -(2**63) <= x < 2**64:
+        if dtype.kind != "f":
+            raise _fail(OverflowError, "Python int too large to convert to C long")
+        return prims.const(np.asarray(float(x), dtype))
+    return prims.cast(_node(x), dtype)
 
 
 def _strong_if_sequence(x: Any) -> Any:
@@ -205,7 +215,13 @@ def _clip_both(a: Proxy, lo: Any, hi: Any) -> Proxy:
     nodes = [_cast_weak(v, dt) for v, dt in zip((a, lo, hi), loop)]
     shape = broadcast_shapes([n.shape for n in nodes])
     x, lo_n, hi_n = (prims.broadcast_to(n, shape) for n in nodes)
-    r = prims.bind(Op.MINIMUM, [prims.bind(Op.MAXIMUM, [x, lo_n]), hi_n])
+    if nodes[1].ndim == 0 and nodes[2].ndim == 0:
+        # numpy's loop for scalar bounds keeps x where it equals a bound (-0.0 stays
+        # -0.0 at a bound of 0); with array bounds it takes the bound (ufunc maximum's
+        # tie rule: the second operand)
+        r = prims.bind(Op.MINIMUM, [hi_n, prims.bind(Op.MAXIMUM, [lo_n, x])])
+    else:
+        r = prims.bind(Op.MINIMUM, [prims.bind(Op.MAXIMUM, [x, lo_n]), hi_n])
     return wrap(prims.cast(r, loop[3]))
 
 
@@ -251,6 +267,10 @@ def take(a, indices, axis=None, out=None, mode="raise"):
         x = prims.reshape(x, (x.type.size,))
         axis = 0 if axis is None else axis
     ax = normalize_axis(axis, x.ndim)
+    if mode == "raise" and x.shape[ax] and math.prod(x.shape[:ax]) == 0:
+        # nothing to copy: numpy checks the indices only while it copies
+        idx = _index_node(indices, x.shape[ax], ax, "clip")
+        return wrap(prims.full(x.shape[:ax] + idx.shape + x.shape[ax + 1:], 0, x.dtype))
     idx = _index_node(indices, x.shape[ax], ax, mode)
     return wrap(prims.bind(Op.GATHER, [x, idx], axis=ax))
 
@@ -343,8 +363,11 @@ def round(a, decimals=0, out=None):
     x = _node(a)
     decimals = int(decimals)
     if x.dtype.kind == "b":
-        raise _fail(TypeError, "tracer does not support np.round of a bool array "
-                               "(numpy computes it in float16)")
+        # numpy rounds a bool in its float16 loop: 0.0 and 1.0, already whole
+        if decimals:
+            raise _fail(TypeError, "Cannot cast ufunc 'multiply' output from dtype('float64') "
+                                   "to dtype('bool') with casting rule 'same_kind'")
+        return wrap(prims.cast(x, np.float16))
     if x.dtype.kind in "iu" and decimals >= 0:
         return wrap(x)
     work = np.float64 if x.dtype.kind in "iu" else x.dtype

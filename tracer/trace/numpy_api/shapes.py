@@ -10,6 +10,7 @@ import numpy as np
 from ...ir import Node
 from .. import prims
 from ..proxy import operand, wrap
+from ..views import transposed
 from .common import normalize_axes, normalize_axis, result_dtype, strong_dtype
 
 
@@ -60,7 +61,7 @@ def transpose(a, axes=None):
         perm = tuple(normalize_axis(p, x.ndim) for p in axes)
         if len(set(perm)) != len(perm):
             raise ValueError("repeated axis in transpose")
-    return wrap(prims.transpose(x, perm))
+    return transposed(a, x, perm)
 
 
 def swapaxes(a, axis1, axis2):
@@ -68,7 +69,7 @@ def swapaxes(a, axis1, axis2):
     i, j = normalize_axis(axis1, x.ndim), normalize_axis(axis2, x.ndim)
     perm = list(range(x.ndim))
     perm[i], perm[j] = perm[j], perm[i]
-    return wrap(prims.transpose(x, perm))
+    return transposed(a, x, tuple(perm))
 
 
 def moveaxis(a, source, destination):
@@ -80,7 +81,7 @@ def moveaxis(a, source, destination):
     order = [n for n in range(x.ndim) if n not in src]
     for d, s in sorted(zip(dst, src)):
         order.insert(d, s)
-    return wrap(prims.transpose(x, order))
+    return transposed(a, x, tuple(order))
 
 
 def expand_dims(a, axis):

@@ -18,6 +18,7 @@ from ..context import current_trace, user_loc
 from ..errors import at_line
 from ..proxy import operand, wrap
 from .common import broadcast_all
+from .comparisons import COMPARISONS, BigInt, compare
 
 U = Op
 
@@ -38,12 +39,17 @@ def _logical(op: Op) -> Callable[..., Node]:
     return lambda *xs: prims.bind(op, _as_bool(*xs))
 
 
+def _conjugate(x: Node) -> Node:
+    return prims.bind(U.CONJ, [x]) if x.dtype.kind == "c" else x
+
+
 def _reciprocal(x: Node) -> Node:
-    if x.dtype.kind == "f":
+    if x.dtype.kind in "fc":
         return prims.bind(U.DIV, [_k(x, 1), x])
-    # integer reciprocal: C's 1 / x, which is x for |x| == 1 and 0 otherwise
-    one = prims.bind(U.EQ, [prims.bind(U.ABS, [x]), _k(x, 1)])
-    return prims.select(one, x, _k(x, 0))
+    # numpy's integer loop is `out = 1.0 / x` converted back: x for |x| == 1, 0 for
+    # other x, and for x == 0 the conversion of inf (INT_MIN for int32 and int64 on x86)
+    wide = prims.cast(x, np.float64)
+    return prims.cast(prims.bind(U.DIV, [_k(wide, 1), wide]), x.dtype)
 
 
 def _heaviside(x: Node, h: Node) -> Node:
@@ -64,8 +70,8 @@ def _xlogy(log_op: Op) -> Callable[[Node, Node], Node]:
 
 
 def _expit(x: Node) -> Node:
-    denom = prims.bind(U.ADD, [_k(x, 1), prims.bind(U.EXP, [prims.bind(U.NEG, [x])])])
-    return prims.bind(U.DIV, [_k(x, 1), denom])
+    """scipy's expit, 1 / (1 + exp(-x)): the node the optimizer makes of that formula."""
+    return prims.bind(U.SIGMOID, [x])
 
 
 def _logit(x: Node) -> Node:
@@ -86,8 +92,16 @@ def _divmod(x: Node, y: Node) -> tuple[Node, Node]:
     return prims.bind(U.FLOORDIV, [x, y]), prims.bind(U.MOD, [x, y])
 
 
-def _scale(factor: float) -> Callable[[Node], Node]:
-    return lambda x: prims.bind(U.MUL, [x, _k(x, factor)])
+def _angle(numerator: float, denominator: float) -> Callable[[Node], Node]:
+    """rad2deg/deg2rad: x * (180 / pi) with numpy's constant for the dtype, a float
+    quotient for float32 and float16 (whose loop computes in float32, then rounds)."""
+    def build(x: Node) -> Node:
+        if x.dtype == np.float64:
+            return prims.bind(U.MUL, [x, _k(x, numerator / denominator)])
+        factor = np.float32(numerator) / np.float32(denominator)
+        wide = prims.cast(x, np.float32)
+        return prims.cast(prims.bind(U.MUL, [wide, _k(wide, factor)]), x.dtype)
+    return build
 
 
 _DIRECT = {
@@ -108,19 +122,20 @@ _DIRECT = {
     np.equal: U.EQ, np.not_equal: U.NE, np.less: U.LT, np.less_equal: U.LE,
     np.greater: U.GT, np.greater_equal: U.GE, np.bitwise_and: U.BITWISE_AND,
     np.bitwise_or: U.BITWISE_OR, np.bitwise_xor: U.BITWISE_XOR,
-    np.left_shift: U.LEFT_SHIFT, np.right_shift: U.RIGHT_SHIFT,
+    np.left_shift: U.LEFT_SHIFT, np.right_shift: U.RIGHT_SHIFT, np.fmod: U.FMOD,
+    np.nextafter: U.NEXTAFTER, np.spacing: U.SPACING, np.signbit: U.SIGNBIT,
 }
 
 UFUNC_BUILDERS: dict[Any, Callable[..., Any]] = {uf: _b(op) for uf, op in _DIRECT.items()}
 UFUNC_BUILDERS.update({
     np.positive: lambda x: x,
-    np.conjugate: lambda x: x,
+    np.conjugate: _conjugate,
     np.square: lambda x: prims.bind(U.MUL, [x, x]),
     np.reciprocal: _reciprocal,
-    np.deg2rad: _scale(math.pi / 180),
-    np.radians: _scale(math.pi / 180),
-    np.rad2deg: _scale(180 / math.pi),
-    np.degrees: _scale(180 / math.pi),
+    np.deg2rad: _angle(math.pi, 180),
+    np.radians: _angle(math.pi, 180),
+    np.rad2deg: _angle(180, math.pi),
+    np.degrees: _angle(180, math.pi),
     np.logical_not: _logical(U.LOGICAL_NOT),
     np.logical_and: _logical(U.LOGICAL_AND),
     np.logical_or: _logical(U.LOGICAL_OR),
@@ -157,7 +172,7 @@ _loops: dict[tuple, tuple[np.dtype, ...]] = {}
 def _weak_key(node: Node, weak: bool) -> Any:
     if not weak or node.dtype.kind == "b":
         return node.dtype
-    return float if node.dtype.kind == "f" else int
+    return {"f": float, "c": complex}.get(node.dtype.kind, int)
 
 
 def resolve_loop(ufunc: np.ufunc, keys: tuple, dtype: Any = None) -> tuple[np.dtype, ...]:
@@ -176,9 +191,29 @@ def resolve_loop(ufunc: np.ufunc, keys: tuple, dtype: Any = None) -> tuple[np.dt
     return loop
 
 
-def _cast_operand(node: Node, weak: bool, dtype: np.dtype) -> Node:
+def _operand(x: Any) -> tuple[Any, bool]:
+    """(node, weak) of an argument; a Python int beyond int64/uint64 waits for the loop."""
+    if isinstance(x, int) and not isinstance(x, (bool, np.generic)) \
+            and not -(2**63) <= x < 2**64:
+        return BigInt(x), True
+    return operand(x)
+
+
+def _big_int(value: int, dtype: np.dtype) -> Node:
+    """numpy's conversion of a huge Python int to a loop dtype: only a float loop takes it."""
+    if dtype.kind != "f":
+        raise OverflowError("Python int too large to convert to C long")
+    with np.errstate(over="ignore"):       # float(value) raises past the largest double
+        return prims.const(np.asarray(float(value)).astype(dtype))
+
+
+def _cast_operand(node: Any, weak: bool, dtype: np.dtype) -> Node:
     """A Python int that does not fit the loop's integer dtype is numpy's OverflowError:
     now for a constant, at call time for a traced argument."""
+    if isinstance(node, BigInt):
+        return _big_int(node.value, dtype)
+    if weak and node.dtype == np.uint64 and dtype.kind == "b":   # numpy goes through int64
+        raise OverflowError("Python int too large to convert to C long")
     if weak and node.dtype.kind in "iu" and dtype.kind in "iu" and node.dtype != dtype:
         if node.op is Op.CONST:
             value = node.attrs["value"].array
@@ -204,11 +239,14 @@ def call_ufunc(ufunc: np.ufunc, args: tuple, dtype: Any = None,
     if len(args) != ufunc.nin:
         raise TypeError(f"{ufunc.__name__}() takes {ufunc.nin} positional arguments "
                         f"but {len(args)} were given")
-    ops = [operand(a) for a in args]
-    keys = tuple(_weak_key(n, w) for n, w in ops)
+    ops = [_operand(a) for a in args]
+    keys = tuple(int if isinstance(n, BigInt) else _weak_key(n, w) for n, w in ops)
     loop = resolve_loop(ufunc, keys, dtype)
-    nodes = [_cast_operand(n, w, dt) for (n, w), dt in zip(ops, loop)]
-    result = build(*broadcast_all(nodes))
+    if ufunc in COMPARISONS:
+        result = compare(ufunc, ops, loop, _cast_operand)
+    else:
+        nodes = [_cast_operand(n, w, dt) for (n, w), dt in zip(ops, loop)]
+        result = build(*broadcast_all(nodes))
     weak = python_operator and all(w for _, w in ops)
     if isinstance(result, tuple):
         return tuple(wrap(prims.cast(r, dt), weak) for r, dt in zip(result, loop[ufunc.nin:]))
