@@ -126,6 +126,8 @@ class Op(enum.Enum):
     SCATTER_SET = "scatter_set"     # x[idx] = v: the last write to a position wins
     # contraction
     DOT_GENERAL = "dot_general"
+    # the indices that sort x along {axis}: numpy's stable argsort (NaN last)
+    ARGSORT = "argsort"
     # discrete Fourier transforms over `axes` (numpy's fftn/ifftn/rfftn/irfftn, `norm`)
     FFT = "fft"
     # built only by the optimizer (graph_opt/), after differentiation
@@ -209,12 +211,12 @@ LINALG = frozenset({U.CHOLESKY, U.TRIANGULAR_SOLVE, U.SOLVE, U.SLOGDET, U.EIGH, 
 # Ops that compiled backends run by calling the reference (numpy/scipy) implementation
 # for that step (backends/c/fallback.py); the text form marks them `# numpy fallback`. An op
 # with an IMPLS entry and no C code joins by being listed here.
-NUMPY_FALLBACK = LINALG | {U.FFT}     # FFT: numpy's pocketfft, one call per transform
+NUMPY_FALLBACK = LINALG | {U.FFT, U.ARGSORT}   # FFT: numpy's pocketfft; ARGSORT: its sorts
 # Ops only the optimizer builds, after autodiff has run: no derivative rules.
 POST_AUTODIFF = frozenset({U.GEMM_ACC})
 # Ops whose output does not depend smoothly on any input: derivative is zero.
 NON_DIFFERENTIABLE = COMPARISON | PREDICATE | LOGICAL | BITWISE | INDEX_REDUCTION | {
-    U.SIGN, U.FLOOR, U.CEIL, U.TRUNC, U.RINT, U.FLOORDIV, U.SPACING,
+    U.ARGSORT, U.SIGN, U.FLOOR, U.CEIL, U.TRUNC, U.RINT, U.FLOORDIV, U.SPACING,
 }
 
 
@@ -523,6 +525,13 @@ def _linalg(op, ins, attrs) -> TensorType:
     return TensorType(a.dtype, a.shape[:-2] + (sum(int(np.prod(p)) for p in parts),))
 
 
+def _argsort(op, ins, attrs) -> TensorType:
+    x = ins[0]
+    if x.ndim == 0 or not 0 <= attrs["axis"] < x.ndim:
+        raise _fail(op, f"axis {attrs['axis']} out of range for {x}")
+    return TensorType(np.dtype(np.int64), x.shape)
+
+
 def _leaf(op, ins, attrs) -> TensorType:
     raise _fail(op, "leaves carry their own type")
 
@@ -542,7 +551,7 @@ def _rule(op: Op) -> TypeRule:
         U.SLICE: _slice, U.CONCATENATE: _concatenate, U.GATHER: _gather,
         U.UPDATE_SLICE: _update_slice,
         **{op: _scatter for op in SCATTER}, U.DOT_GENERAL: _dot_general, U.IFELSE: _ifelse,
-        U.FFT: _fft,
+        U.FFT: _fft, U.ARGSORT: _argsort,
         U.GEMM_ACC: _gemm_acc, U.SCAN: _scan, U.SCAN_OUT: _scan_out,
         U.PARAM: _leaf, U.CONST: _leaf,
         **{op: _linalg for op in LINALG},
@@ -553,7 +562,7 @@ def _arity(op: Op) -> int | None:
     """Number of inputs, None when variadic."""
     if op in UNARY or op in REDUCTION or op in INDEX_REDUCTION or op in CUMULATIVE:
         return 1
-    if op in LAYOUT or op is U.CAST or op is U.FFT:
+    if op in LAYOUT or op in (U.CAST, U.FFT, U.ARGSORT):
         return 1
     if op in BINARY or op is U.DOT_GENERAL or op is U.UPDATE_SLICE:
         return 2

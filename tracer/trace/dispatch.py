@@ -14,7 +14,16 @@ import numpy as np
 from . import array_api, prims, views
 from .context import user_loc
 from .errors import at_line, with_line
-from .numpy_api import FUNCTIONS, complex_api, indexing, linalg, linalg_decomp, reductions, shapes
+from .numpy_api import (
+    FUNCTIONS,
+    complex_api,
+    indexing,
+    linalg,
+    linalg_decomp,
+    reductions,
+    shapes,
+    sorting,
+)
 from .numpy_api.masked import MaskedSelection, traced_mask
 from .numpy_api.masked import assign as masked_assign
 from .numpy_api.masked import select as masked_select
@@ -262,9 +271,10 @@ for _name, _uf in {"lt": np.less, "le": np.less_equal, "gt": np.greater,
                    "ge": np.greater_equal}.items():
     METHODS[f"__{_name}__"] = _binary(_uf)[0]
 METHODS["__eq__"], METHODS["__ne__"] = _equality(np.equal), _equality(np.not_equal)
+METHODS["sort"] = sorting.sort_in_place
 for _name in ("sum", "prod", "mean", "max", "min", "any", "all", "argmax", "argmin", "std",
               "var", "cumsum", "cumprod", "squeeze", "swapaxes", "dot", "trace", "diagonal",
-              "repeat", "take", "round", "nonzero", "sort", "argsort", "searchsorted"):
+              "repeat", "take", "round", "nonzero", "argsort", "searchsorted"):
     _func = getattr(np, _name)
     METHODS[_name] = _method(_func)
 

@@ -158,6 +158,7 @@ IMPLS.update({
     Op.REDUCE_MIN: _reduce(np.minimum),
     Op.ARGMAX: lambda attrs, x: np.argmax(x, axis=attrs["axis"]),
     Op.ARGMIN: lambda attrs, x: np.argmin(x, axis=attrs["axis"]),
+    Op.ARGSORT: lambda attrs, x: np.argsort(x, axis=attrs["axis"], kind="stable"),
     Op.CUMSUM: lambda attrs, x: np.cumsum(x, axis=attrs["axis"], dtype=x.dtype),
     Op.CUMPROD: lambda attrs, x: np.cumprod(x, axis=attrs["axis"], dtype=x.dtype),
     Op.RESHAPE: lambda attrs, x: np.reshape(x, attrs["shape"]),

@@ -1,0 +1,127 @@
+"""np.sort, np.argsort and ndarray.sort against numpy, with derivatives.
+
+Sorted values must equal numpy's for every kind; indices equal numpy's stable
+argsort (numpy's default kind orders ties however its algorithm falls).
+"""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+import tracer as tr
+from tests.helpers import assert_same
+from tests.trace.test_properties import SETTINGS, agree, arrays
+
+BACKENDS = ["python", "c"]
+
+
+@SETTINGS
+@given(arrays(max_dims=3), st.integers(-4, 3) | st.none(), st.booleans())
+def test_sort_and_argsort_match_numpy(x, axis, reference):
+    backend = "python" if reference else "c"
+    agree(lambda a: np.sort(a, axis=axis), x, backend=backend, rtol=0)
+    agree(lambda a: np.argsort(a, axis=axis, kind="stable"), x, backend=backend)
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+@pytest.mark.parametrize("dtype", ["float32", "int8", "uint16", "bool", "complex128"])
+def test_dtypes_with_ties_nan_and_inf(backend, dtype):
+    rng = np.random.default_rng(0)
+    x = rng.integers(-3, 4, (5, 9)).astype(dtype)
+    if np.dtype(dtype).kind in "fc":
+        x[0, :3] = [np.nan, np.inf, -np.inf]
+        x[1, 4] = -0.0
+    fn = tr.compile(lambda a: (np.sort(a), np.sort(a, 0), np.argsort(a, 0, kind="stable"),
+                               a.argsort(axis=None, stable=True)), backend=backend, wait=True)
+    want = (np.sort(x), np.sort(x, 0), np.argsort(x, 0, kind="stable"),
+            x.argsort(axis=None, stable=True))
+    assert_same(fn(x), want, rtol=0)
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_the_method_sorts_in_place_through_a_view(backend):
+    def f(a):
+        a = a.copy()
+        a[1].sort()
+        b = a.T
+        b.sort(axis=1)          # sorts a's columns
+        done = a[2].sort()
+        return a, done is None
+    x = np.random.default_rng(1).random((4, 5))
+    got = tr.compile(f, backend=backend, wait=True)(x)
+    assert_same(got, f(x), rtol=0)
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_sort_per_row_in_a_loop(backend):
+    def f(a):
+        out = []
+        for row in a:
+            out.append(np.sort(row * row)[::-1])
+        return np.stack(out)
+    x = np.random.default_rng(2).standard_normal((40, 6))
+    got = tr.compile(f, backend=backend, wait=True)(x)
+    assert_same(got, f(x), rtol=1e-12)
+
+
+def test_empty_and_single_element_axes():
+    for shape, axis in (((0,), -1), ((3, 0), 0), ((3, 1), 1), ((1, 4), 0), ((0, 2), None)):
+        x = np.ones(shape)
+        for backend in BACKENDS:
+            agree(lambda a, ax=axis: (np.sort(a, ax), np.argsort(a, ax)), x, backend=backend)
+
+
+def test_errors_are_numpys():
+    x = np.ones((2, 3))
+    with pytest.raises(np.exceptions.AxisError):
+        tr.compile(lambda a: np.sort(a, axis=2))(x)
+    with pytest.raises(ValueError, match="kind"):
+        tr.compile(lambda a: np.sort(a, kind="bogus"))(x)
+    with pytest.raises(ValueError, match="order"):
+        tr.compile(lambda a: np.argsort(a, order="f"))(x)
+    with pytest.raises(np.exceptions.AxisError):
+        tr.compile(lambda a: np.sort(a))(np.float64(1.0))
+
+
+def _weights(n):
+    return np.linspace(-1.0, 2.0, n) ** 2
+
+
+def sorted_loss(x):
+    return (np.sort(x, axis=-1) * _weights(x.shape[-1])).sum() + (np.sort(x, axis=0) ** 3).sum()
+
+
+def test_gradient_goes_to_where_each_value_came_from():
+    x = np.random.default_rng(3).standard_normal((3, 6))
+    got = tr.compile(tr.grad(sorted_loss), wait=True)(x)
+    want = np.zeros_like(x)
+    np.put_along_axis(want, np.argsort(x, -1), np.broadcast_to(_weights(6), x.shape), -1)
+    want += 3 * x ** 2
+    assert_same(got, want, rtol=1e-12)
+
+
+def test_jvp_and_hvp_against_finite_differences():
+    rng = np.random.default_rng(4)
+    x, v = rng.standard_normal((3, 6)), rng.standard_normal((3, 6))
+    eps = 1e-6
+    _, tangent = tr.compile(lambda a, t: tr.jvp(sorted_loss, (a,), (t,)), wait=True)(x, v)
+    fd = (sorted_loss(x + eps * v) - sorted_loss(x - eps * v)) / (2 * eps)
+    np.testing.assert_allclose(tangent, fd, rtol=1e-6)
+    (hv,) = tr.compile(lambda a, t: tr.hvp(sorted_loss, (a,), (t,)), wait=True)(x, v)
+    grad = tr.compile(tr.grad(sorted_loss), wait=True)
+    fd = (grad(x + eps * v) - grad(x - eps * v)) / (2 * eps)
+    np.testing.assert_allclose(hv, fd, rtol=1e-5, atol=1e-7)
+
+
+def test_argsort_has_a_zero_derivative():
+    def f(x):
+        return (np.argsort(x) * x).sum()
+    x = np.array([3.0, 1.0, 2.0])
+    assert_same(tr.compile(tr.grad(f), wait=True)(x), np.argsort(x).astype(float), rtol=0)
+
+
+def test_text_form_marks_the_numpy_step():
+    text = tr.compile(np.sort, wait=True).lower(np.ones(4)).as_text()
+    assert "argsort" in text and "# numpy fallback" in text
