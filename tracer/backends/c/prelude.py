@@ -33,6 +33,7 @@ PRELUDE = r"""
 #include <stdlib.h>
 #include <string.h>
 #include <math.h>
+#include <time.h>
 #ifdef _OPENMP
 #include <omp.h>
 #endif
@@ -95,6 +96,45 @@ static int tr_nt_now = 1;
 
 static int tr_blas_serial(void) { return tr_blas_threads_local ? tr_blas_threads_local(1) : 0; }
 static void tr_blas_restore(int prev) { if (tr_blas_threads_local) tr_blas_threads_local(prev); }
+
+/* Threads on a shared machine. While other processes keep the cores busy, a parallel
+   region waits at its barrier for a thread the OS has descheduled, and a call on 2
+   threads can take twice as long as on 1. So each executable times its calls with the
+   threads it may use and with one thread, keeps a moving average of each in the first
+   TR_ADAPT_SLOTS slots of its table S ([0] the calls so far, [1] [2] the serial and the
+   parallel average in seconds, as doubles), runs the faster, and now and then tries the
+   other: every 16th call while the two are within 25% of each other, every 64th while
+   within 2x, every 256th beyond (a quiet machine pays about 1/256 of the difference).
+   A tried arm's average is replaced by that one call's time, so a machine that became
+   quiet (or busy) is seen after one try; a wrong switch is undone by the averages of
+   the calls that follow. Results do not depend on the thread count. nt < 0: exactly
+   -nt threads, no adaptation (TRACER_ADAPT_THREADS=0). */
+#define TR_ADAPT_SLOTS 4
+static double tr_seconds(void) {
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
+}
+static int tr_threads_pick(int64_t *st, int nt, int *tried) {
+    int64_t n = st[0];
+    st[0] = n + 1;              /* concurrent calls may race here: only the counts suffer */
+    double avg[2];
+    memcpy(avg, st + 1, sizeof avg);
+    *tried = n ? 1 : -1;        /* the first call warms up (page faults): not timed */
+    if (avg[0] <= 0 || avg[1] <= 0) return n % 2 ? nt : 1;     /* then each arm once */
+    int serial_wins = avg[0] < avg[1];
+    double ratio = serial_wins ? avg[1] / avg[0] : avg[0] / avg[1];
+    int64_t every = ratio < 1.25 ? 16 : ratio < 2.0 ? 64 : 256;
+    *tried = n % every == 0;
+    return serial_wins != *tried ? 1 : nt;
+}
+static void tr_threads_note(int64_t *st, int serial, int tried, double seconds) {
+    double avg[2];
+    memcpy(avg, st + 1, sizeof avg);
+    double *mine = &avg[serial ? 0 : 1];
+    *mine = tried || *mine <= 0 ? seconds : *mine + 0.25 * (seconds - *mine);
+    memcpy(st + 1, avg, sizeof avg);
+}
 
 void tr_set_blas(void *dgemm, void *sgemm, void *dgemv, void *sgemv, void *threads_local,
                  int ilp64) {

@@ -46,6 +46,9 @@ class Rendered:
     numpy_steps: Steps | None = None
 
 
+ADAPT_SLOTS = 4     # TR_ADAPT_SLOTS
+
+
 @dataclass
 class _Table:
     values: list[int] = field(default_factory=list)
@@ -77,7 +80,9 @@ class ModuleRenderer:
         self.graph = graph
         # a loop body's renderer writes into its parent's module: one table, one set of
         # kernels and helpers, its function before the parent's (render_scan.py)
-        self.table = parent.table if parent else _Table()
+        # a module's table starts with the slots its entry times its calls in (prelude.py,
+        # tr_threads_pick)
+        self.table = parent.table if parent else _Table([0] * ADAPT_SLOTS)
         self.helpers = parent.helpers if parent else Helpers()
         # one kernel per distinct computation, named by its text (kernel_units.py)
         self.kernels: KernelSet = parent.kernels if parent else KernelSet()
@@ -152,12 +157,19 @@ class ModuleRenderer:
                           for i, p in enumerate(self.graph.inputs)
                           if p.dtype.itemsize > 1 and exported)
         head = "TR_EXPORT int" if exported else "static int"
+        adapt, noted = "", ""
+        if exported:        # the thread count under load (prelude: tr_threads_pick)
+            adapt = ("    int tried = -1; double t0 = 0;\n"
+                     "    if (nt > 1) { nt = tr_threads_pick((int64_t *)S, nt, &tried); "
+                     "t0 = tr_seconds(); }\n    else if (nt < 0) nt = -nt;\n")
+            noted = ("    if (tried >= 0 && rc == TR_OK) "
+                     "tr_threads_note((int64_t *)S, nt == 1, tried, tr_seconds() - t0);\n")
         return (f"{head} {name}(const int64_t *S, const int64_t *ST, int64_t *E, int nt{args}) {{\n"
-                + aligned +
+                + aligned + adapt +
                 "    int rc = TR_OK;\n    tr_nt_now = nt;\n    int64_t cs[64];\n    (void)ST; (void)E; (void)cs;\n"
                 + "".join(f"    void *{b} = 0;\n" for b in owned)
                 + "\n".join(self.decls) + "\n" + "\n".join(self.code)
-                + "\n    goto done;\ndone:\n" + cleanup + "    return rc;\n}\n")
+                + "\n    goto done;\ndone:\n" + cleanup + noted + "    return rc;\n}\n")
 
     def _in_place(self, node: Node, param: Node) -> bool:
         """Is `node`'s kernel right when its output is `param`'s memory? A plain fused
