@@ -25,6 +25,9 @@ environment variables (read when tracer is imported; tr.config.backend, .num_thr
   TRACER_BACKEND       backend of tr.compile: c (default) or python (the reference
                        executor, numpy op by op); cuda is not available yet
   TRACER_NUM_THREADS   threads the generated C code may use (default: all cores)
+  TRACER_ADAPT_THREADS 0 runs every call on exactly that many threads; by default each
+                       function runs on them or on one, whichever it measured faster
+                       (on a machine whose cores other programs keep busy)
   TRACER_CACHE_DIR     the on-disk cache folder (default $XDG_CACHE_HOME/tracer, else
                        ~/.cache/tracer); a folder others can write is refused
   TRACER_CACHE_MAX_BYTES

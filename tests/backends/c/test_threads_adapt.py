@@ -44,7 +44,7 @@ def _set(exe, calls: int, serial: float, parallel: float) -> None:
     exe._table[1:3] = np.array([serial, parallel]).view(np.int64)
 
 
-def test_both_arms_are_timed_after_a_warm_up_call(exe, two_threads):
+def test_both_arms_are_timed_twice_after_a_warm_up_call(exe, two_threads):
     x = np.linspace(-3, 3, N)
     exe([x])
     assert _state(exe) == (1, 0.0, 0.0)         # the first call is not timed
@@ -58,11 +58,11 @@ def test_both_arms_are_timed_after_a_warm_up_call(exe, two_threads):
 def test_calls_run_the_faster_arm(exe, two_threads, faster):
     x = np.linspace(-3, 3, N)
     fast, slow = 1e-9, 10.0     # the slow arm's average only changes if that arm runs
-    _set(exe, 1, fast if faster == "serial" else slow, fast if faster == "parallel" else slow)
+    _set(exe, 10, fast if faster == "serial" else slow, fast if faster == "parallel" else slow)
     for _ in range(20):
         exe([x])
     calls, serial, parallel = _state(exe)
-    assert calls == 21
+    assert calls == 30
     assert (parallel if faster == "serial" else serial) == slow
     assert (serial if faster == "serial" else parallel) > fast     # timed: real seconds
 
@@ -98,3 +98,22 @@ def test_one_thread_is_not_adapted(exe, two_threads):
     set_num_threads(1)
     exe([np.ones(N)])
     assert _state(exe) == (0, 0.0, 0.0)
+
+
+def test_graphs_too_small_for_threads_are_not_timed(two_threads):
+    """Nothing under TR_PAR elements starts threads: such calls skip the clock (60 ns)."""
+    (p,) = params(("float64", (1000,)))
+    small = compile_graph(graph([p], [make_node(Op.TANH, [p])]))
+    small([np.ones(1000)])
+    small([np.ones(1000)])
+    assert _state(small) == (0, 0.0, 0.0)
+
+
+def test_a_product_large_enough_for_threads_is_timed(two_threads):
+    a, b = params(("float64", (128, 128)), ("float64", (128, 128)))
+    dot = make_node(Op.DOT_GENERAL, [a, b], {"contract": ((1,), (0,)), "batch": ((), ())})
+    exe = compile_graph(graph([a, b], [dot]))
+    m = np.random.default_rng(0).random((128, 128))
+    for _ in range(3):
+        np.testing.assert_allclose(exe([m, m])[0], m @ m, rtol=1e-12)
+    assert _state(exe)[0] == 3

@@ -105,10 +105,11 @@ static void tr_blas_restore(int prev) { if (tr_blas_threads_local) tr_blas_threa
    parallel average in seconds, as doubles), runs the faster, and now and then tries the
    other: every 16th call while the two are within 25% of each other, every 64th while
    within 2x, every 256th beyond (a quiet machine pays about 1/256 of the difference).
-   A tried arm's average is replaced by that one call's time, so a machine that became
-   quiet (or busy) is seen after one try; a wrong switch is undone by the averages of
-   the calls that follow. Results do not depend on the thread count. nt < 0: exactly
-   -nt threads, no adaptation (TRACER_ADAPT_THREADS=0). */
+   A tried arm's average drops to that one call's time when it was faster, so a machine
+   that became quiet is seen after one try. A call counts at most twice its arm's
+   average: one preempted call (a 4 ms time slice) does not switch arms, while a load
+   that doubles every call's time does within 3 calls. Results do not depend on the
+   thread count. nt < 0: exactly -nt threads, no adaptation (TRACER_ADAPT_THREADS=0). */
 #define TR_ADAPT_SLOTS 4
 static double tr_seconds(void) {
     struct timespec t;
@@ -120,8 +121,8 @@ static int tr_threads_pick(int64_t *st, int nt, int *tried) {
     st[0] = n + 1;              /* concurrent calls may race here: only the counts suffer */
     double avg[2];
     memcpy(avg, st + 1, sizeof avg);
-    *tried = n ? 1 : -1;        /* the first call warms up (page faults): not timed */
-    if (avg[0] <= 0 || avg[1] <= 0) return n % 2 ? nt : 1;     /* then each arm once */
+    *tried = n ? 1 : -1;        /* the first call warms up (thread pool, page faults) */
+    if (n <= 4 || avg[0] <= 0 || avg[1] <= 0) return n % 2 ? nt : 1;  /* each arm twice */
     int serial_wins = avg[0] < avg[1];
     double ratio = serial_wins ? avg[1] / avg[0] : avg[0] / avg[1];
     int64_t every = ratio < 1.25 ? 16 : ratio < 2.0 ? 64 : 256;
@@ -132,7 +133,8 @@ static void tr_threads_note(int64_t *st, int serial, int tried, double seconds) 
     double avg[2];
     memcpy(avg, st + 1, sizeof avg);
     double *mine = &avg[serial ? 0 : 1];
-    *mine = tried || *mine <= 0 ? seconds : *mine + 0.25 * (seconds - *mine);
+    if (*mine <= 0 || (tried && seconds < *mine)) *mine = seconds;
+    else *mine += 0.25 * (fmin(seconds, 2 * *mine) - *mine);
     memcpy(st + 1, avg, sizeof avg);
 }
 

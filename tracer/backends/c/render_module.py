@@ -46,7 +46,26 @@ class Rendered:
     numpy_steps: Steps | None = None
 
 
-ADAPT_SLOTS = 4     # TR_ADAPT_SLOTS
+ADAPT_SLOTS = 4     # TR_ADAPT_SLOTS; the last one: may this graph start threads at all
+PARALLEL_SIZE = 32768   # TR_PAR: a kernel over fewer elements never starts threads
+PARALLEL_PRODUCT = 1 << 20  # TR_PRODUCT_PAR: M*N*K from which products use threads
+
+
+def _may_run_parallel(graph: Graph) -> bool:
+    """Does any value (in loop bodies too) reach the size from which kernels start
+    threads, or any product the work from which it does? If none does, the entry does
+    not time its calls (60 ns of a 0.35 us call)."""
+    for node in graph.nodes():
+        if node.type.size >= PARALLEL_SIZE:
+            return True
+        if node.op in (Op.DOT_GENERAL, Op.GEMM_ACC):    # M*N*K <= sqrt(|out| |a| |b|)
+            a, b = node.inputs[-2:] if node.op is Op.GEMM_ACC else node.inputs
+            if node.type.size * a.type.size * b.type.size >= PARALLEL_PRODUCT ** 2:
+                return True
+        spec = node.attrs.get("spec") if node.op is Op.SCAN else None
+        if spec is not None and _may_run_parallel(spec.body):
+            return True
+    return False
 
 
 @dataclass
@@ -120,6 +139,7 @@ class ModuleRenderer:
                    f"int nt, void *const *p) {{\n    (void)p;\n    return tr_entry({pointers});\n}}\n")
         entry_text = self.kernels.entry_file(
             "\n".join([self.helpers.text(), *self.functions, entry, entry_v]))
+        self.table.values[ADAPT_SLOTS - 1] = int(_may_run_parallel(self.graph))
         table = np.array(self.table.values + [0], dtype=np.int64)
         reuse = reusable_inputs(self.graph, self.schedule, self._in_place)
         return Rendered(self.kernels.whole(entry_text), table, self.consts, reuse,
@@ -160,7 +180,7 @@ class ModuleRenderer:
         adapt, noted = "", ""
         if exported:        # the thread count under load (prelude: tr_threads_pick)
             adapt = ("    int tried = -1; double t0 = 0;\n"
-                     "    if (nt > 1) { nt = tr_threads_pick((int64_t *)S, nt, &tried); "
+                     "    if (nt > 1 && S[TR_ADAPT_SLOTS - 1]) { nt = tr_threads_pick((int64_t *)S, nt, &tried); "
                      "t0 = tr_seconds(); }\n    else if (nt < 0) nt = -nt;\n")
             noted = ("    if (tried >= 0 && rc == TR_OK) "
                      "tr_threads_note((int64_t *)S, nt == 1, tried, tr_seconds() - t0);\n")
