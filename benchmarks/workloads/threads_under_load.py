@@ -85,7 +85,7 @@ def main() -> None:
     ap.add_argument("--systems", default=",".join(SYSTEMS))
     args = ap.parse_args()
     systems = [s for s in SYSTEMS if s in args.systems.split(",")]
-    print(f"| load | system | mean ms | median ms | mean vs fixed 1 thread |\n|---|---|---:|---:|---:|")
+    print("| load | system | mean ms | median ms | mean vs fixed 1 thread |\n|---|---|---:|---:|---:|")
     for load in args.loads.split(","):
         env = {**os.environ, "TRACER_ADAPT_THREADS": "0", "TRACER_NUM_THREADS": "2"}
         procs = [subprocess.Popen([sys.executable, "-c", code], env=env) for code in LOADS[load]]
