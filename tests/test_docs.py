@@ -35,3 +35,12 @@ def test_every_relative_path_the_readme_names_exists_inside_the_repository():
         target = (REPO / name).resolve()
         assert target.is_relative_to(REPO), f"README points outside the repository: {name}"
         assert target.exists(), f"README names {name}, which does not exist"
+
+
+def test_the_readme_lists_what_traces_as_the_dispatch_tables_say():
+    """Regenerate with: python -m tracer.trace.numpy_api.catalog --write README.md"""
+    from tracer.trace.numpy_api import catalog
+
+    text = catalog.markdown()
+    assert "`searchsorted`" in text and "`np.unique`" in text and "`cholesky`" in text
+    assert text in README, "README's 'What traces' is stale: regenerate it (see this docstring)"

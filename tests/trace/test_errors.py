@@ -332,3 +332,10 @@ def test_np_array_of_traced_values_stacks_them():
     want = f(x)
     for g, w in zip(got, want):
         assert g.dtype == w.dtype and np.array_equal(g, w)
+
+
+def test_an_unsupported_scipy_ufunc_is_named_with_its_module():
+    import scipy.special
+
+    with pytest.raises(TypeError, match=r"scipy\.special\.beta"):
+        tr.compile(lambda a: scipy.special.beta(a, a))(np.ones(3))

@@ -125,3 +125,76 @@ def test_argsort_has_a_zero_derivative():
 def test_text_form_marks_the_numpy_step():
     text = tr.compile(np.sort, wait=True).lower(np.ones(4)).as_text()
     assert "argsort" in text and "# numpy fallback" in text
+
+
+# -- searchsorted and interp --------------------------------------------------------
+
+@SETTINGS
+@given(arrays(max_dims=1, min_dims=1), arrays(max_dims=2), st.sampled_from(["left", "right"]),
+       st.booleans())
+def test_searchsorted_matches_numpy(a, v, side, reference):
+    a = np.sort(a)
+    agree(lambda s, w: np.searchsorted(s, w, side=side), a, v,
+          backend="python" if reference else "c")
+
+
+INTERP_X = np.array([-1.0, 0.0, 0.05, 0.3, 0.5, 0.99, 1.0, 1.5, np.nan, np.inf, -np.inf])
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+@pytest.mark.parametrize("case", ["plain", "bounds", "period", "one point", "repeated xp",
+                                  "infinite fp", "scalar x", "int x"])
+def test_interp_is_numpys_bit_for_bit(backend, case):
+    xp = np.array([0.0, 0.25, 0.5, 0.75, 1.0])
+    fp = np.array([1.0, -2.0, 3.5, 0.25, 4.0])
+    x, kwargs = INTERP_X, {}
+    if case == "bounds":
+        kwargs = {"left": -7.0, "right": 9.0}
+    elif case == "period":
+        kwargs = {"period": 0.6}
+        x = x[np.isfinite(x)]
+    elif case == "one point":
+        xp, fp = xp[:1], fp[:1]
+    elif case == "repeated xp":
+        xp = np.array([0.0, 0.5, 0.5, 1.0, 1.0])
+    elif case == "infinite fp":
+        fp = np.array([1.0, np.inf, 3.5, -np.inf, 4.0])
+    elif case == "scalar x":
+        x = 0.3
+    elif case == "int x":
+        x = np.arange(-1, 3)
+    fn = tr.compile(lambda a, b, c: np.interp(a, b, c, **kwargs), backend=backend, wait=True)
+    with np.errstate(all="ignore"):
+        want = np.interp(x, xp, fp, **kwargs)
+    assert_same(fn(np.asarray(x), xp, fp), np.asarray(want), rtol=0)
+
+
+def test_interp_and_searchsorted_errors():
+    with pytest.raises(ValueError, match="same length"):
+        tr.compile(np.interp)(np.ones(3), np.arange(3.0), np.ones(2))
+    with pytest.raises(ValueError, match="empty"):
+        tr.compile(np.interp)(np.ones(3), np.ones(0), np.ones(0))
+    with pytest.raises(ValueError, match="side"):
+        tr.compile(lambda a, v: np.searchsorted(a, v, side="middle"))(np.arange(3.0), 1.0)
+    with pytest.raises(ValueError, match="too deep"):
+        tr.compile(np.searchsorted)(np.ones((2, 2)), 1.0)
+
+
+def test_interp_derivatives_are_the_chosen_pieces():
+    xp = np.array([0.0, 0.4, 1.0, 2.0])
+    rng = np.random.default_rng(5)
+    fp, x = rng.standard_normal(4), rng.uniform(-0.5, 2.5, 30)
+
+    def loss(x, xp, fp):
+        return (np.interp(x, xp, fp) ** 2).sum()
+    grads = tr.compile(tr.grad(loss, argnums=(0, 1, 2)), wait=True)(x, xp, fp)
+    eps = 1e-6
+    for k, arg in enumerate((x, xp, fp)):
+        fd = np.zeros_like(arg)
+        for i in range(arg.size):
+            e = np.zeros_like(arg)
+            e[i] = eps
+            plus = [a + e if j == k else a for j, a in enumerate((x, xp, fp))]
+            minus = [a - e if j == k else a for j, a in enumerate((x, xp, fp))]
+            fd[i] = (loss(*plus) - loss(*minus)) / (2 * eps)
+        np.testing.assert_allclose(grads[k], fd, rtol=1e-5, atol=1e-6)

@@ -128,6 +128,8 @@ class Op(enum.Enum):
     DOT_GENERAL = "dot_general"
     # the indices that sort x along {axis}: numpy's stable argsort (NaN last)
     ARGSORT = "argsort"
+    # where each v would go in the sorted 1-d a: numpy's searchsorted {side} (NaN last)
+    SEARCHSORTED = "searchsorted"
     # discrete Fourier transforms over `axes` (numpy's fftn/ifftn/rfftn/irfftn, `norm`)
     FFT = "fft"
     # built only by the optimizer (graph_opt/), after differentiation
@@ -211,12 +213,12 @@ LINALG = frozenset({U.CHOLESKY, U.TRIANGULAR_SOLVE, U.SOLVE, U.SLOGDET, U.EIGH, 
 # Ops that compiled backends run by calling the reference (numpy/scipy) implementation
 # for that step (backends/c/fallback.py); the text form marks them `# numpy fallback`. An op
 # with an IMPLS entry and no C code joins by being listed here.
-NUMPY_FALLBACK = LINALG | {U.FFT, U.ARGSORT}   # FFT: numpy's pocketfft; ARGSORT: its sorts
+NUMPY_FALLBACK = LINALG | {U.FFT, U.ARGSORT, U.SEARCHSORTED}   # numpy's pocketfft, sorts, searches
 # Ops only the optimizer builds, after autodiff has run: no derivative rules.
 POST_AUTODIFF = frozenset({U.GEMM_ACC})
 # Ops whose output does not depend smoothly on any input: derivative is zero.
 NON_DIFFERENTIABLE = COMPARISON | PREDICATE | LOGICAL | BITWISE | INDEX_REDUCTION | {
-    U.ARGSORT, U.SIGN, U.FLOOR, U.CEIL, U.TRUNC, U.RINT, U.FLOORDIV, U.SPACING,
+    U.ARGSORT, U.SEARCHSORTED, U.SIGN, U.FLOOR, U.CEIL, U.TRUNC, U.RINT, U.FLOORDIV, U.SPACING,
 }
 
 
@@ -532,6 +534,13 @@ def _argsort(op, ins, attrs) -> TensorType:
     return TensorType(np.dtype(np.int64), x.shape)
 
 
+def _searchsorted(op, ins, attrs) -> TensorType:
+    a, v = ins
+    if a.ndim != 1 or a.dtype != v.dtype or attrs["side"] not in ("left", "right"):
+        raise _fail(op, f"needs a 1-d sorted array and values of its dtype, got {a}, {v}")
+    return TensorType(np.dtype(np.int64), v.shape)
+
+
 def _leaf(op, ins, attrs) -> TensorType:
     raise _fail(op, "leaves carry their own type")
 
@@ -551,7 +560,7 @@ def _rule(op: Op) -> TypeRule:
         U.SLICE: _slice, U.CONCATENATE: _concatenate, U.GATHER: _gather,
         U.UPDATE_SLICE: _update_slice,
         **{op: _scatter for op in SCATTER}, U.DOT_GENERAL: _dot_general, U.IFELSE: _ifelse,
-        U.FFT: _fft, U.ARGSORT: _argsort,
+        U.FFT: _fft, U.ARGSORT: _argsort, U.SEARCHSORTED: _searchsorted,
         U.GEMM_ACC: _gemm_acc, U.SCAN: _scan, U.SCAN_OUT: _scan_out,
         U.PARAM: _leaf, U.CONST: _leaf,
         **{op: _linalg for op in LINALG},
@@ -564,7 +573,7 @@ def _arity(op: Op) -> int | None:
         return 1
     if op in LAYOUT or op in (U.CAST, U.FFT, U.ARGSORT):
         return 1
-    if op in BINARY or op is U.DOT_GENERAL or op is U.UPDATE_SLICE:
+    if op in BINARY or op in (U.DOT_GENERAL, U.UPDATE_SLICE, U.SEARCHSORTED):
         return 2
     if op in (U.SOLVE, U.TRIANGULAR_SOLVE):
         return 2

@@ -159,6 +159,8 @@ IMPLS.update({
     Op.ARGMAX: lambda attrs, x: np.argmax(x, axis=attrs["axis"]),
     Op.ARGMIN: lambda attrs, x: np.argmin(x, axis=attrs["axis"]),
     Op.ARGSORT: lambda attrs, x: np.argsort(x, axis=attrs["axis"], kind="stable"),
+    Op.SEARCHSORTED: lambda attrs, a, v: np.asarray(np.searchsorted(a, v, side=attrs["side"]),
+                                                     dtype=np.int64),
     Op.CUMSUM: lambda attrs, x: np.cumsum(x, axis=attrs["axis"], dtype=x.dtype),
     Op.CUMPROD: lambda attrs, x: np.cumprod(x, axis=attrs["axis"], dtype=x.dtype),
     Op.RESHAPE: lambda attrs, x: np.reshape(x, attrs["shape"]),

@@ -1,4 +1,5 @@
-"""Sorting: np.sort, np.argsort, ndarray.sort (in place) and ndarray.argsort.
+"""Sorting and searching: np.sort, np.argsort, ndarray.sort (in place) and .argsort,
+np.searchsorted, and np.interp built on it.
 
 One op, ARGSORT (numpy's stable argsort, NaN last), computes the order; the sorted
 values are a gather of x by it, so their derivative is the gather's (each output
@@ -9,6 +10,11 @@ numpy's default `kind` (introsort) leaves the order of equal elements to its
 algorithm; tracer's argsort is always the stable one, which is numpy's answer with
 kind='stable' and one of the orders numpy's default may give. Sorted values agree
 with numpy whatever the kind.
+
+SEARCHSORTED is numpy's binary search as a numpy step too (O(m log n), NaN last as numpy
+sorts). np.interp follows numpy's C loop case by case (NaN x, left/right, x on a sample
+point, the NaN retry from the right end of the interval), so its values are numpy's bit
+for bit; its derivatives (in x, xp and fp) are those of the chosen linear piece.
 """
 from __future__ import annotations
 
@@ -18,8 +24,10 @@ import numpy as np
 
 from ...ir import Node, Op
 from .. import prims
+from ..context import user_loc
+from ..errors import at_line
 from ..proxy import Proxy, operand, wrap
-from .common import normalize_axis
+from .common import normalize_axis, result_dtype
 
 
 def _check_kind(kind: Any, order: Any, stable: Any) -> None:
@@ -65,7 +73,69 @@ def sort_in_place(self: Proxy, axis=-1, kind=None, order=None, *, stable=None) -
     self.node = sort(self, axis, kind, order, stable=stable).node
 
 
+def searchsorted(a, v, side="left", sorter=None):
+    np.searchsorted(np.zeros(1), 0, side=side)      # numpy's own error for a bad side
+    x = operand(a)[0]
+    if x.ndim != 1:
+        raise ValueError(at_line("object too deep for desired array", user_loc()))
+    if sorter is not None:
+        x = operand(np.take(wrap(x), sorter))[0]
+    common = result_dtype(a if isinstance(a, Proxy) else x.dtype, v)
+    if common.kind == "c":
+        raise TypeError(at_line("np.searchsorted of complex values is not traced yet",
+                                user_loc()))
+    values = operand(v)[0]
+    return wrap(prims.bind(Op.SEARCHSORTED, [prims.cast(x, common), prims.cast(values, common)],
+                           side=side))
+
+
+def _float64(x: Any) -> Proxy:
+    node = operand(x)[0]
+    if node.dtype.kind == "c":
+        raise TypeError(at_line("np.interp of complex values is not traced yet", user_loc()))
+    return wrap(prims.cast(node, np.float64))
+
+
+def interp(x, xp, fp, left=None, right=None, period=None):
+    x, xp, fp = _float64(x), _float64(xp), _float64(fp)
+    if xp.ndim != 1 or fp.ndim != 1:
+        raise ValueError(at_line("object too deep for desired array", user_loc()))
+    if fp.shape[0] != xp.shape[0]:
+        raise ValueError(at_line("fp and xp are not of the same length.", user_loc()))
+    if xp.shape[0] == 0:
+        raise ValueError(at_line("array of sample points is empty", user_loc()))
+    if period is not None:          # numpy's wrapping, in numpy's own steps
+        if period == 0:
+            raise ValueError(at_line("period must be a non-zero value", user_loc()))
+        period = abs(period)
+        left = right = None
+        x, xp = x % period, xp % period
+        order = np.argsort(xp)
+        xp, fp = xp[order], fp[order]
+        xp = np.concatenate((xp[-1:] - period, xp, xp[0:1] + period))
+        fp = np.concatenate((fp[-1:], fp, fp[0:1]))
+    n = xp.shape[0]
+    lval = fp[0] if left is None else _float64(left)
+    rval = fp[-1] if right is None else _float64(right)
+    if n == 1:                      # numpy's loop for one sample point (NaN x gives fp[0])
+        return np.where(x < xp[0], lval, np.where(x > xp[0], rval, fp[0]))
+    j = np.searchsorted(xp, x, side="right") - 1        # xp[j] <= x < xp[j + 1]
+    k = np.clip(j, 0, n - 2)
+    x0, x1, y0, y1 = xp[k], xp[k + 1], fp[k], fp[k + 1]
+    slope = (y1 - y0) / (x1 - x0)
+    ahead = slope * (x - x0) + y0
+    back = slope * (x - x1) + y1                        # numpy's retry when ahead is NaN
+    inside = np.where(np.isnan(ahead),
+                      np.where(np.isnan(back) & (y0 == y1), y0, back), ahead)
+    inside = np.where(x0 == x, y0, inside)
+    out = np.where(j >= n - 1, np.where(x > xp[-1], rval, fp[-1]), inside)
+    out = np.where(j < 0, lval, out)
+    return np.where(np.isnan(x), x, out)
+
+
 FUNCTIONS = {
     np.sort: sort,
     np.argsort: argsort,
+    np.searchsorted: searchsorted,
+    np.interp: interp,
 }

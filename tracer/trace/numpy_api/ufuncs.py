@@ -166,6 +166,15 @@ def builder_for(ufunc: np.ufunc) -> Callable[..., Any] | None:
     return None
 
 
+def _qualified(ufunc: np.ufunc) -> str:
+    """The name a user calls it by: scipy.special.beta, not np.beta."""
+    name = getattr(ufunc, "__name__", repr(ufunc))
+    special = sys.modules.get("scipy.special")
+    if getattr(np, name, None) is not ufunc and getattr(special, name, None) is ufunc:
+        return f"scipy.special.{name}"
+    return f"np.{name}"
+
+
 _loops: dict[tuple, tuple[np.dtype, ...]] = {}
 
 
@@ -234,7 +243,7 @@ def call_ufunc(ufunc: np.ufunc, args: tuple, dtype: Any = None,
     """
     build = builder_for(ufunc)
     if build is None:
-        raise TypeError(at_line(f"tracer does not support the ufunc np.{ufunc.__name__} yet",
+        raise TypeError(at_line(f"tracer does not support the ufunc {_qualified(ufunc)} yet",
                                 user_loc()))
     if len(args) != ufunc.nin:
         raise TypeError(f"{ufunc.__name__}() takes {ufunc.nin} positional arguments "
