@@ -11,9 +11,9 @@ from __future__ import annotations
 from typing import Any, Callable
 
 from . import (block, complex_api, contractions, creation, fft, indexing, linalg, linalg_decomp, reductions,
-               scipy_linalg, scipy_special, selection, shapes, sorting, ufuncs)
+               scipy_linalg, scipy_special, selection, sequences, shapes, sorting, ufuncs)
 
-_MODULES = (reductions, shapes, linalg, selection, creation, contractions, complex_api, fft, linalg_decomp, block, sorting)
+_MODULES = (reductions, shapes, linalg, selection, creation, contractions, complex_api, fft, linalg_decomp, block, sorting, sequences)
 
 FUNCTIONS: dict[Callable[..., Any], Callable[..., Any]] = {}
 for _module in _MODULES:
@@ -22,4 +22,4 @@ scipy_linalg.install()      # scipy.linalg's solvers and factorizations
 scipy_special.install()     # scipy.special.logsumexp on traced values
 
 __all__ = ["FUNCTIONS", "complex_api", "contractions", "creation", "fft", "indexing", "linalg", "linalg_decomp", "reductions",
-           "scipy_special", "selection", "shapes", "sorting", "ufuncs"]
+           "scipy_special", "selection", "sequences", "shapes", "sorting", "ufuncs"]
