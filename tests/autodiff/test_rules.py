@@ -168,6 +168,17 @@ CASES += [       # linear algebra (autodiff/linalg.py); batched where the op all
     Case(Op.QR, [normal(2, 4, 3)], {"mode": "reduced"}),
     Case(Op.EXPM, [normal(2, 3, 3)]),
 ]
+_F = {"dtype": "float64"}
+CASES += [       # scipy.special (autodiff/special.py); orders held constant
+    Case(Op.SPECIAL, [uniform(0.5, 2.5, *S)], {"name": name, **_F}, name=name)
+    for name in ("gamma", "psi", "i1", "i1e", "j1", "y1", "log_ndtr", "entr")
+] + [
+    Case(Op.SPECIAL, [uniform(0.5, 2.5, *S), uniform(0.5, 2.5, *S)], {"name": name, **_F},
+         name=name) for name in ("beta", "betaln", "rel_entr")
+] + [
+    Case(Op.SPECIAL, [uniform(0.5, 2.5, *S), uniform(0.5, 2.5, *S)], {"name": name, **_F},
+         name=name, consts=(0,)) for name in ("jv", "ive", "kv", "gammainc", "gammaincc")
+]
 
 
 def _is_float(a: np.ndarray) -> bool:
@@ -259,6 +270,12 @@ def test_non_differentiable_ops_give_no_tangent_and_no_cotangent(op):
     x = make_param(tensor_type(F64, S))
     unary = {Op.SIGN, Op.FLOOR, Op.CEIL, Op.TRUNC, Op.RINT, Op.ISNAN, Op.ISINF, Op.ISFINITE,
              Op.SIGNBIT, Op.SPACING}
-    out = prims.bind(op, [x] if op in unary else [x, x])
+    if op is Op.ARGSORT:
+        out = prims.bind(op, [x], axis=1)
+    elif op is Op.SEARCHSORTED:
+        x = make_param(tensor_type(F64, (5,)))
+        out = prims.bind(op, [x, x], side="left")
+    else:
+        out = prims.bind(op, [x] if op in unary else [x, x])
     assert jvp_nodes([out], {x: make_param(x.type)}) == [None]
     assert vjp_nodes([out], [None], [x]) == [None]

@@ -337,5 +337,5 @@ def test_np_array_of_traced_values_stacks_them():
 def test_an_unsupported_scipy_ufunc_is_named_with_its_module():
     import scipy.special
 
-    with pytest.raises(TypeError, match=r"scipy\.special\.beta"):
-        tr.compile(lambda a: scipy.special.beta(a, a))(np.ones(3))
+    with pytest.raises(TypeError, match=r"scipy\.special\.struve"):
+        tr.compile(lambda a: scipy.special.struve(a, a))(np.ones(3))

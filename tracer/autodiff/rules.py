@@ -19,7 +19,7 @@ from ..ir import Node, Op
 from ..ir.ops import LEAF, NON_DIFFERENTIABLE
 from ..trace import prims
 from . import build as b
-from . import complex_rules, indexing, linalg
+from . import complex_rules, indexing, linalg, special
 from . import structural as s
 from .build import MaybeNode, materialize
 from .elementwise import PARTIALS
@@ -230,6 +230,7 @@ JVP_RULES.update({**indexing.JVP_RULES, Op.DOT_GENERAL: _dot_jvp})
 VJP_RULES.update({**indexing.VJP_RULES, Op.DOT_GENERAL: _dot_vjp})
 JVP_RULES.update(linalg.JVP_RULES)
 VJP_RULES.update(linalg.VJP_RULES)
+JVP_RULES[Op.SPECIAL], VJP_RULES[Op.SPECIAL] = special.jvp, special.vjp
 
 
 # -- control ----------------------------------------------------------------------

@@ -130,6 +130,8 @@ class Op(enum.Enum):
     ARGSORT = "argsort"
     # where each v would go in the sorted 1-d a: numpy's searchsorted {side} (NaN last)
     SEARCHSORTED = "searchsorted"
+    # scipy.special's function {name} elementwise, inputs broadcast, result {dtype}
+    SPECIAL = "special"
     # discrete Fourier transforms over `axes` (numpy's fftn/ifftn/rfftn/irfftn, `norm`)
     FFT = "fft"
     # built only by the optimizer (graph_opt/), after differentiation
@@ -213,7 +215,7 @@ LINALG = frozenset({U.CHOLESKY, U.TRIANGULAR_SOLVE, U.SOLVE, U.SLOGDET, U.EIGH, 
 # Ops that compiled backends run by calling the reference (numpy/scipy) implementation
 # for that step (backends/c/fallback.py); the text form marks them `# numpy fallback`. An op
 # with an IMPLS entry and no C code joins by being listed here.
-NUMPY_FALLBACK = LINALG | {U.FFT, U.ARGSORT, U.SEARCHSORTED}   # numpy's pocketfft, sorts, searches
+NUMPY_FALLBACK = LINALG | {U.FFT, U.ARGSORT, U.SEARCHSORTED, U.SPECIAL}  # pocketfft, sorts, scipy
 # Ops only the optimizer builds, after autodiff has run: no derivative rules.
 POST_AUTODIFF = frozenset({U.GEMM_ACC})
 # Ops whose output does not depend smoothly on any input: derivative is zero.
@@ -541,6 +543,13 @@ def _searchsorted(op, ins, attrs) -> TensorType:
     return TensorType(np.dtype(np.int64), v.shape)
 
 
+def _special(op, ins, attrs) -> TensorType:
+    dtype = np.dtype(attrs["dtype"])
+    if any(t.shape != ins[0].shape for t in ins) or dtype.kind != "f":
+        raise _fail(op, f"needs inputs of one shape and a float result, got {list(ins)}")
+    return TensorType(dtype, ins[0].shape)
+
+
 def _leaf(op, ins, attrs) -> TensorType:
     raise _fail(op, "leaves carry their own type")
 
@@ -560,7 +569,7 @@ def _rule(op: Op) -> TypeRule:
         U.SLICE: _slice, U.CONCATENATE: _concatenate, U.GATHER: _gather,
         U.UPDATE_SLICE: _update_slice,
         **{op: _scatter for op in SCATTER}, U.DOT_GENERAL: _dot_general, U.IFELSE: _ifelse,
-        U.FFT: _fft, U.ARGSORT: _argsort, U.SEARCHSORTED: _searchsorted,
+        U.FFT: _fft, U.ARGSORT: _argsort, U.SEARCHSORTED: _searchsorted, U.SPECIAL: _special,
         U.GEMM_ACC: _gemm_acc, U.SCAN: _scan, U.SCAN_OUT: _scan_out,
         U.PARAM: _leaf, U.CONST: _leaf,
         **{op: _linalg for op in LINALG},

@@ -26,7 +26,8 @@ UNSUPPORTED: set[Op] = set()
 # Ops the C backend runs by calling their numpy implementation (backends/c/fallback.py):
 # every one of them, so that adding one is a visible decision.
 NUMPY_STEPS = {Op.CHOLESKY, Op.TRIANGULAR_SOLVE, Op.SOLVE, Op.SLOGDET, Op.EIGH, Op.SVD, Op.QR,
-               Op.EXPM, Op.FFT, Op.ARGSORT, Op.SEARCHSORTED}
+               Op.EXPM, Op.FFT, Op.ARGSORT, Op.SEARCHSORTED,
+               Op.SPECIAL}
 
 
 def test_every_op_is_in_the_c_table_or_listed():

@@ -147,6 +147,14 @@ def _fft(attrs: Mapping[str, Any], x: np.ndarray) -> np.ndarray:
 _UNARY[Op.SIGMOID] = _sigmoid
 _UNARY.update({Op.REAL: np.real, Op.IMAG: np.imag, Op.CONJ: np.conjugate})
 _BINARY[Op.COMPLEX] = _complex
+def special_function(name: str) -> Callable[..., np.ndarray]:
+    """The scipy.special function an Op.SPECIAL node names (polygamma: with a float order
+    array, as the derivatives of psi build it)."""
+    if name == "polygamma":
+        return lambda n, x: sc.polygamma(n.astype(np.int64), x)
+    return getattr(sc, name)
+
+
 IMPLS: dict[Op, Impl] = {op: _elementwise(fn) for op, fn in {**_UNARY, **_BINARY}.items()}
 IMPLS.update({
     Op.SELECT: _elementwise(np.where),
@@ -159,6 +167,8 @@ IMPLS.update({
     Op.ARGMAX: lambda attrs, x: np.argmax(x, axis=attrs["axis"]),
     Op.ARGMIN: lambda attrs, x: np.argmin(x, axis=attrs["axis"]),
     Op.ARGSORT: lambda attrs, x: np.argsort(x, axis=attrs["axis"], kind="stable"),
+    Op.SPECIAL: lambda attrs, *xs: np.asarray(special_function(attrs["name"])(*xs),
+                                              dtype=attrs["dtype"]),
     Op.SEARCHSORTED: lambda attrs, a, v: np.asarray(np.searchsorted(a, v, side=attrs["side"]),
                                                      dtype=np.int64),
     Op.CUMSUM: lambda attrs, x: np.cumsum(x, axis=attrs["axis"], dtype=x.dtype),

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from .. import array_entry
 from ..dispatch import METHODS
-from . import FUNCTIONS, scipy_linalg
+from . import FUNCTIONS, scipy_linalg, scipy_special
 from .selection import _data_dependent
 from .ufuncs import SCIPY_BUILDERS, UFUNC_BUILDERS
 
@@ -32,7 +32,7 @@ def _names() -> dict[str, set[str]]:
     groups["numpy"].update(array_entry._NAMES + array_entry._CREATORS)
     groups["numpy"].update(("r_", "c_"))
     groups["ufunc"] = {u.__name__ for u in UFUNC_BUILDERS}
-    groups["scipy.special"] = set(SCIPY_BUILDERS) | {"logsumexp"}
+    groups["scipy.special"] = set(SCIPY_BUILDERS) | set(scipy_special.TRACED)
     groups["scipy.linalg"] = set(scipy_linalg.TRACED)
     groups["ndarray"] = {name for name in METHODS if not name.startswith("__")}
     return groups

@@ -1,13 +1,16 @@
-"""scipy.special.logsumexp on traced values: the nodes the optimizer makes of log(sum(exp)).
+"""scipy.special's Python functions on traced values: logsumexp, softmax, log_softmax,
+polygamma.
 
-scipy.special's ufuncs (expit, erf, ...) reach tracer through __array_ufunc__
-(ufuncs.py). logsumexp is a Python function whose first act is np.asarray, so
-tracer puts a thin wrapper in its place in scipy.special when tracer is
-imported: plain arrays go straight to scipy's own function, traced ones get the
-max-shifted form of trace/stable.py, the same nodes the stabilize rewrite
-builds for a hand-written np.log(np.sum(np.exp(x))). A name bound by
-`from scipy.special import logsumexp` before tracer was imported still holds
-scipy's own function (which then asks for concrete data).
+scipy.special's ufuncs (expit, erf, gamma, jv, ...) reach tracer through
+__array_ufunc__ (ufuncs.py). These four are Python functions whose first act is
+np.asarray, so tracer puts a thin wrapper in their place in scipy.special when
+tracer is imported: plain arrays go straight to scipy's own function, traced ones
+to the functions here. logsumexp gets the max-shifted form of trace/stable.py (the
+nodes the stabilize rewrite builds for a hand-written np.log(np.sum(np.exp(x)))),
+softmax and log_softmax scipy's own max-shifted formulas, polygamma the Op.SPECIAL
+node its derivatives use. A name bound by `from scipy.special import logsumexp`
+before tracer was imported still holds scipy's own function (which then asks for
+concrete data).
 """
 from __future__ import annotations
 
@@ -19,6 +22,8 @@ import numpy as np
 
 from ...ir import Op
 from .. import prims, stable
+from ..context import user_loc
+from ..errors import at_line
 from ..proxy import contains_proxy, operand, wrap
 from .common import normalize_axes
 
@@ -58,6 +63,38 @@ def logsumexp(a: Any, axis: Any = None, b: Any = None, keepdims: bool = False,
     return (wrap(out), wrap(sign)) if return_sign else wrap(out)
 
 
+def _shift(x: Any, axis: Any) -> Any:
+    """x - max(x) along axis, the max replaced by 0 where it is not finite (scipy's)."""
+    x_max = np.max(x, axis=axis, keepdims=True)
+    return x - np.where(np.isfinite(x_max), x_max, 0)
+
+
+def softmax(x: Any, axis: Any = None) -> Any:
+    x = wrap(operand(x)[0])
+    shifted = np.exp(x - np.max(x, axis=axis, keepdims=True))
+    return shifted / np.sum(shifted, axis=axis, keepdims=True)
+
+
+def log_softmax(x: Any, axis: Any = None) -> Any:
+    tmp = _shift(wrap(operand(x)[0]), axis)
+    return tmp - np.log(np.sum(np.exp(tmp), axis=axis, keepdims=True))
+
+
+def polygamma(n: Any, x: Any) -> Any:
+    """psi's n-th derivative; n must be concrete (an order, not data)."""
+    order = None if contains_proxy([n]) else np.asarray(n)
+    if order is None or order.dtype.kind not in "iu":
+        raise TypeError(at_line("scipy.special.polygamma needs a concrete integer order n "
+                                "(a Python int or an integer array)", user_loc()))
+    node = operand(x)[0]
+    if node.dtype.kind != "f":
+        node = prims.cast(node, np.float64)
+    shape = np.broadcast_shapes(order.shape, node.shape)
+    orders = prims.broadcast_to(prims.const(order.astype(node.dtype)), shape)
+    return wrap(prims.bind(Op.SPECIAL, [orders, prims.broadcast_to(node, shape)],
+                           name="polygamma", dtype=node.dtype.name))
+
+
 def _wrapper(original: Any) -> Any:
     @functools.wraps(original)
     def logsumexp_any(a: Any, axis: Any = None, b: Any = None, keepdims: bool = False,
@@ -69,14 +106,30 @@ def _wrapper(original: Any) -> Any:
     return logsumexp_any
 
 
+TRACED = {"logsumexp": logsumexp, "softmax": softmax, "log_softmax": log_softmax,
+          "polygamma": polygamma}
+
+
+def _either(original: Any, traced: Any) -> Any:
+    @functools.wraps(original)
+    def either(*args: Any, **kwargs: Any) -> Any:
+        if contains_proxy(list(args)) or contains_proxy(list(kwargs.values())):
+            return traced(*args, **kwargs)
+        return original(*args, **kwargs)
+    either.__tracer_original__ = original
+    return either
+
+
 def install() -> None:
-    """Put the wrapper in scipy.special (once; scipy.special is imported by then)."""
+    """Put the wrappers in scipy.special and the modules that define its functions (once;
+    scipy.special is imported by then)."""
     special = sys.modules.get("scipy.special")
-    current = getattr(special, "logsumexp", None)
-    if current is None or hasattr(current, "__tracer_original__"):
-        return
-    wrapped = _wrapper(current)
-    special.logsumexp = wrapped
-    private = sys.modules.get("scipy.special._logsumexp")
-    if private is not None and getattr(private, "logsumexp", None) is current:
-        private.logsumexp = wrapped
+    for name, traced in TRACED.items():
+        current = getattr(special, name, None)
+        if current is None or hasattr(current, "__tracer_original__"):
+            continue
+        wrapped = _wrapper(current) if name == "logsumexp" else _either(current, traced)
+        setattr(special, name, wrapped)
+        home = sys.modules.get(getattr(current, "__module__", "") or "")
+        if home is not None and getattr(home, name, None) is current:
+            setattr(home, name, wrapped)

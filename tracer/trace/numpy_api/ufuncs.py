@@ -147,11 +147,28 @@ UFUNC_BUILDERS.update({
     np.divmod: _divmod,
 })
 
+def _special(name: str) -> Callable[..., Node]:
+    """A scipy.special function as an Op.SPECIAL node: scipy's own values (a numpy step on
+    the C backend), derivatives from autodiff/special.py."""
+    def build(*xs: Node) -> Node:
+        if any(x.dtype.kind == "c" for x in xs):
+            raise TypeError(at_line(f"scipy.special.{name} of complex values is not traced "
+                                    "yet", user_loc()))
+        floats = [x.dtype for x in xs if x.dtype.kind == "f"]
+        dtype = np.result_type(*floats) if floats else np.dtype(np.float64)
+        return prims.bind(U.SPECIAL, list(xs), name=name, dtype=dtype.name)
+    return build
+
+
 # scipy.special ufuncs, matched by name once scipy.special is imported
 SCIPY_BUILDERS: dict[str, Callable[..., Any]] = {
     "erf": _b(U.ERF), "erfc": _b(U.ERFC), "gammaln": _b(U.GAMMALN),
     "expit": _expit, "logit": _logit,
     "xlogy": _xlogy(U.LOG), "xlog1py": _xlogy(U.LOG1P),
+    **{name: _special(name) for name in (
+        "gamma", "rgamma", "psi", "erfinv", "erfcinv", "ndtr", "ndtri", "log_ndtr", "i0",
+        "i1", "i0e", "i1e", "iv", "ive", "kv", "jv", "yv", "yn", "j0", "j1", "y0", "y1",
+        "entr", "rel_entr", "beta", "betaln", "gammainc", "gammaincc")},
 }
 
 
