@@ -90,3 +90,36 @@ def test_a_long_signal_stays_linear_in_memory():
     a, v = np.random.default_rng(3).standard_normal(10**6), np.hanning(31)
     got = tr.compile(lambda s, w: np.convolve(s, w, "same"), wait=True)(a, v)
     np.testing.assert_allclose(got, np.convolve(a, v, "same"), rtol=1e-9, atol=1e-12)
+
+
+GRADIENT_CASES = {
+    "default": lambda a: np.gradient(a),
+    "scalar spacing": lambda a: np.gradient(a, 0.3),
+    "axis, edge 2": lambda a: np.gradient(a, axis=1, edge_order=2),
+    "coordinates": lambda a: np.gradient(a, np.arange(5) * 0.5, np.cumsum(np.arange(1.0, 7))),
+    "coordinates, edge 2": lambda a: np.gradient(a, np.arange(5) * 0.5,
+                                                 np.cumsum(np.arange(1.0, 7)), edge_order=2),
+    "float32": lambda a: np.gradient(a.astype(np.float32), 2.0),
+    "int": lambda a: np.gradient((a * 10).astype(np.int64)),
+    "1-d": lambda a: np.gradient(a[0], np.array([0.0, 0.1, 0.5, 0.6, 2.0, 2.5])),
+}
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+@pytest.mark.parametrize("case", list(GRADIENT_CASES))
+def test_gradient_is_numpys_bit_for_bit(backend, case):
+    fn = GRADIENT_CASES[case]
+    f = np.random.default_rng(4).standard_normal((5, 6))
+    assert_same(tr.compile(fn, backend=backend, wait=True)(f), fn(f), rtol=0)
+
+
+def test_gradient_errors_and_derivative():
+    with pytest.raises(ValueError, match="too small"):
+        tr.compile(lambda a: np.gradient(a, edge_order=2))(np.ones(2))
+    with pytest.raises(TypeError, match="concrete"):
+        tr.compile(lambda a, x: np.gradient(a, x))(np.ones(4), np.arange(4.0))
+    w = np.random.default_rng(5).standard_normal(6)
+    got = tr.compile(tr.grad(lambda a: np.gradient(a, 0.5) @ w), wait=True)(np.ones(6))
+    # the gradient operator is linear: its transpose applied to w
+    eye = np.eye(6)
+    assert_same(got, np.array([np.gradient(e, 0.5) @ w for e in eye]), rtol=1e-12)

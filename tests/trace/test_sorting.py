@@ -198,3 +198,29 @@ def test_interp_derivatives_are_the_chosen_pieces():
             minus = [a - e if j == k else a for j, a in enumerate((x, xp, fp))]
             fd[i] = (loss(*plus) - loss(*minus)) / (2 * eps)
         np.testing.assert_allclose(grads[k], fd, rtol=1e-5, atol=1e-6)
+
+
+# -- partition, argpartition, real_if_close ------------------------------------------
+
+@pytest.mark.parametrize("backend", BACKENDS)
+@pytest.mark.parametrize("kth", [0, 3, -1, [1, 5]])
+def test_partition_puts_every_kth_in_place(backend, kth):
+    x = np.random.default_rng(6).standard_normal((4, 9))
+    x[0, :4] = 1.0                          # ties
+    got, order = tr.compile(lambda a: (np.partition(a, kth), np.argpartition(a, kth)),
+                            backend=backend, wait=True)(x)
+    want = np.partition(x, kth)
+    assert order.dtype == np.argpartition(x, kth).dtype
+    for k in np.atleast_1d(kth) % 9:
+        np.testing.assert_array_equal(got[:, k], want[:, k])
+        np.testing.assert_array_equal(np.take_along_axis(x, order, 1)[:, k], want[:, k])
+        assert (got[:, :k] <= got[:, k:k + 1]).all() and (got[:, k + 1:] >= got[:, k:k + 1]).all()
+
+
+def test_partition_errors_and_real_if_close():
+    with pytest.raises(ValueError, match="out of bounds"):
+        tr.compile(lambda a: np.partition(a, 9))(np.ones(9))
+    x = np.arange(3.0)
+    assert_same(tr.compile(np.real_if_close)(x), np.real_if_close(x), rtol=0)
+    with pytest.raises(TypeError, match="np.real"):
+        tr.compile(lambda a: np.real_if_close(a * 1j))(x)

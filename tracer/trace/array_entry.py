@@ -33,7 +33,7 @@ from typing import Any
 
 import numpy as np
 
-from . import prims, traced_lists
+from . import prims, scipy_arrays, traced_lists
 from .context import _library_code, current_trace
 from .proxy import Proxy, _stack_nested, contains_proxy, wrap
 
@@ -163,6 +163,7 @@ _ORIGINALS.update({name: getattr(np, name) for name in _CREATORS})
 _lock = threading.Lock()
 _depth = 0
 _listed: list[tuple[Any, str, Any, Any]] = []      # traced_lists' (namespace, name, numpy's, ours)
+_scipy: list[Any] = []      # scipy's array-API flag as it was (scipy_arrays.py)
 
 
 @contextlib.contextmanager
@@ -177,6 +178,7 @@ def patched() -> Iterator[None]:
             _listed[:] = traced_lists.replacements()
             for namespace, name, _, wrapper in _listed:
                 setattr(namespace, name, wrapper)
+            _scipy[:] = [scipy_arrays.enable()]
         _depth += 1
     try:
         yield
@@ -188,3 +190,4 @@ def patched() -> Iterator[None]:
                     setattr(np, name, fn)
                 for namespace, name, original, _ in _listed:
                     setattr(namespace, name, original)
+                scipy_arrays.restore(_scipy.pop() if _scipy else None)

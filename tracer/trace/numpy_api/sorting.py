@@ -11,6 +11,10 @@ algorithm; tracer's argsort is always the stable one, which is numpy's answer wi
 kind='stable' and one of the orders numpy's default may give. Sorted values agree
 with numpy whatever the kind.
 
+np.partition and np.argpartition return the sorted order, one of the orders numpy's
+introselect may leave (each kth in place, nothing larger before it, nothing smaller
+after); their derivatives are sort's.
+
 SEARCHSORTED is numpy's binary search as a numpy step too (O(m log n), NaN last as numpy
 sorts). np.interp follows numpy's C loop case by case (NaN x, left/right, x on a sample
 point, the NaN retry from the right end of the interval), so its values are numpy's bit
@@ -133,9 +137,42 @@ def interp(x, xp, fp, left=None, right=None, period=None):
     return np.where(np.isnan(x), x, out)
 
 
+def _check_kth(x: Node, kth: Any, axis: Any) -> None:
+    if isinstance(kth, Proxy):
+        raise TypeError(at_line("np.partition needs a concrete kth", user_loc()))
+    n = x.type.size if axis is None else x.shape[normalize_axis(axis, x.ndim)]
+    for k in np.atleast_1d(kth):
+        if not -n <= int(k) < n:
+            raise ValueError(at_line(f"kth(={int(k)}) out of bounds ({n})", user_loc()))
+
+
+def partition(a, kth, axis=-1, kind="introselect", order=None):
+    """The sorted array: every kth is in its place, smaller ones before it and larger after
+    (numpy leaves the order inside each side to its algorithm; this is one such order)."""
+    _check_kth(operand(a)[0], kth, axis)
+    return sort(a, axis=axis, order=order)
+
+
+def argpartition(a, kth, axis=-1, kind="introselect", order=None):
+    _check_kth(operand(a)[0], kth, axis)
+    return argsort(a, axis=axis, kind="stable", order=order)
+
+
+def real_if_close(a, tol=100):
+    x = operand(a)[0]
+    if x.dtype.kind != "c":
+        return wrap(x)
+    raise TypeError(at_line(
+        "np.real_if_close of a traced complex value has a dtype that depends on the data; "
+        "use np.real(a) where you know the imaginary parts are negligible", user_loc()))
+
+
 FUNCTIONS = {
     np.sort: sort,
     np.argsort: argsort,
     np.searchsorted: searchsorted,
     np.interp: interp,
+    np.partition: partition,
+    np.argpartition: argpartition,
+    np.real_if_close: real_if_close,
 }
