@@ -105,7 +105,56 @@ def _normal_density(x: Node) -> Node:
     return b.scale(bind(Op.EXP, b.scale(bind(Op.MUL, x, x), -0.5)), 1 / _SQRT_2PI)
 
 
+def _log_t_density(df: Node, x: Node, out: Node) -> Node:
+    """log of Student's t density (scipy's t._logpdf: poch for the gamma ratio)."""
+    half = full_like(df, 0.5)
+    head = bind(Op.LOG, call("poch", out, bind(Op.MUL, half, df), half))
+    norm = b.scale(bind(Op.ADD, bind(Op.LOG, df), full_like(df, math.log(math.pi))), 0.5)
+    tail = bind(Op.MUL, b.scale(bind(Op.ADD, df, full_like(df, 1)), 0.5),
+                bind(Op.LOG1P, bind(Op.DIV, bind(Op.MUL, x, x), df)))
+    return bind(Op.SUB, bind(Op.SUB, head, norm), tail)
+
+
+def _stdtr(ins: Sequence[Node], out: Node, i: int) -> Node:
+    df, x = ins
+    return _nan(out) if i == 0 else bind(Op.EXP, _log_t_density(df, x, out))
+
+
+def _betainc(ins: Sequence[Node], out: Node, i: int) -> Node:
+    a, b_, x = ins
+    if i < 2:
+        return _nan(out)
+    one = full_like(x, 1)
+    log_density = bind(Op.SUB, bind(Op.ADD, bind(Op.MUL, bind(Op.SUB, b_, one),
+                                                 bind(Op.LOG1P, b.neg(x))),
+                                    bind(Op.MUL, bind(Op.SUB, a, one), bind(Op.LOG, x))),
+                       call("betaln", out, a, b_))
+    return bind(Op.EXP, log_density)
+
+
+def _pdtr(ins: Sequence[Node], out: Node, i: int) -> Node:
+    """d/dmu P(K <= k; mu) = -pmf(k; mu)."""
+    k, mu = ins
+    if i == 0:
+        return _nan(out)
+    log_pmf = bind(Op.SUB, bind(Op.SUB, bind(Op.MUL, k, bind(Op.LOG, mu)),
+                                bind(Op.GAMMALN, bind(Op.ADD, k, full_like(k, 1)))), mu)
+    return b.neg(bind(Op.EXP, log_pmf))
+
+
+def _poch(ins: Sequence[Node], out: Node, i: int) -> Node:
+    """poch(z, m) = Gamma(z + m) / Gamma(z)."""
+    z, m = ins
+    upper = call("psi", out, bind(Op.ADD, z, m))
+    d = upper if i == 1 else bind(Op.SUB, upper, call("psi", out, z))
+    return bind(Op.MUL, out, d)
+
+
 PARTIALS: dict[str, Partial] = {
+    "stdtr": _stdtr,
+    "betainc": _betainc,
+    "pdtr": _pdtr,
+    "poch": _poch,
     "gamma": _unary(lambda x, out: bind(Op.MUL, out, call("psi", out, x))),
     "rgamma": _unary(lambda x, out: b.neg(bind(Op.MUL, out, call("psi", out, x)))),
     "psi": _unary(_psi),

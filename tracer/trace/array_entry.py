@@ -35,6 +35,7 @@ import numpy as np
 
 from . import prims, scipy_arrays, traced_lists
 from .context import _library_code, current_trace
+from .numpy_api import scipy_stats
 from .proxy import Proxy, _stack_nested, contains_proxy, wrap
 
 _NAMES = ("array", "asarray", "asanyarray", "ascontiguousarray")
@@ -179,6 +180,7 @@ def patched() -> Iterator[None]:
             for namespace, name, _, wrapper in _listed:
                 setattr(namespace, name, wrapper)
             _scipy[:] = [scipy_arrays.enable()]
+            scipy_stats.install()       # once scipy.stats is imported (patches its classes)
         _depth += 1
     try:
         yield

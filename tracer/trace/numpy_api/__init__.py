@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Any, Callable
 
 from . import (block, complex_api, contractions, creation, fft, indexing, linalg, linalg_decomp, reductions,
-               scipy_linalg, scipy_special, selection, sequences, shapes, sorting, ufuncs)
+               scipy_linalg, scipy_special, scipy_stats, selection, sequences, shapes, sorting, ufuncs)
 
 _MODULES = (reductions, shapes, linalg, selection, creation, contractions, complex_api, fft, linalg_decomp, block, sorting, sequences)
 
@@ -20,6 +20,7 @@ for _module in _MODULES:
     FUNCTIONS.update(_module.FUNCTIONS)
 scipy_linalg.install()      # scipy.linalg's solvers and factorizations
 scipy_special.install()     # scipy.special.logsumexp on traced values
+scipy_stats.install()       # scipy.stats' distributions, if it is imported (else: at a trace)
 
 __all__ = ["FUNCTIONS", "complex_api", "contractions", "creation", "fft", "indexing", "linalg", "linalg_decomp", "reductions",
            "scipy_special", "selection", "sequences", "shapes", "sorting", "ufuncs"]

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from .. import array_entry
 from ..dispatch import METHODS
-from . import FUNCTIONS, scipy_linalg, scipy_special
+from . import FUNCTIONS, scipy_linalg, scipy_special, scipy_stats
 from .selection import _data_dependent
 from .ufuncs import SCIPY_BUILDERS, UFUNC_BUILDERS
 
@@ -34,6 +34,7 @@ def _names() -> dict[str, set[str]]:
     groups["ufunc"] = {u.__name__ for u in UFUNC_BUILDERS}
     groups["scipy.special"] = set(SCIPY_BUILDERS) | set(scipy_special.TRACED)
     groups["scipy.linalg"] = set(scipy_linalg.TRACED)
+    groups["scipy.stats"] = set(scipy_stats.TRACED)
     groups["ndarray"] = {name for name in METHODS if not name.startswith("__")}
     return groups
 
@@ -45,6 +46,8 @@ _TITLES = [
     ("numpy.fft", "`np.fft`"),
     ("scipy.special", "`scipy.special`"),
     ("scipy.linalg", "`scipy.linalg`"),
+    ("scipy.stats", "`scipy.stats` (frozen distributions too, but not a frozen "
+                    "multivariate_normal)"),
     ("ndarray", "array methods and attributes (besides operators and indexing)"),
     ("refused", "refused at trace time with the fix named (the result's shape depends on "
                 "the data)"),

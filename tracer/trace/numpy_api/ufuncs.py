@@ -168,7 +168,8 @@ SCIPY_BUILDERS: dict[str, Callable[..., Any]] = {
     **{name: _special(name) for name in (
         "gamma", "rgamma", "psi", "erfinv", "erfcinv", "ndtr", "ndtri", "log_ndtr", "i0",
         "i1", "i0e", "i1e", "iv", "ive", "kv", "jv", "yv", "yn", "j0", "j1", "y0", "y1",
-        "entr", "rel_entr", "beta", "betaln", "gammainc", "gammaincc")},
+        "entr", "rel_entr", "beta", "betaln", "gammainc", "gammaincc", "stdtr", "betainc",
+        "pdtr", "poch")},
 }
 
 
