@@ -224,3 +224,42 @@ def test_partition_errors_and_real_if_close():
     assert_same(tr.compile(np.real_if_close)(x), np.real_if_close(x), rtol=0)
     with pytest.raises(TypeError, match="np.real"):
         tr.compile(lambda a: np.real_if_close(a * 1j))(x)
+
+
+# -- histogram ----------------------------------------------------------------------
+
+HISTOGRAMS = {
+    "default": lambda a: np.histogram(a),
+    "range": lambda a: np.histogram(a, bins=7, range=(-1, 2)),
+    "weights": lambda a: np.histogram(a, 5, weights=a * a),
+    "edges": lambda a: np.histogram(a, bins=np.array([-2.0, -0.5, 0, 0.1, 3])),
+    "edges, weights": lambda a: np.histogram(a, bins=[-2.0, -0.5, 0, 0.1, 3], weights=a * a),
+    "density": lambda a: np.histogram(a, 4, density=True),
+    "int data": lambda a: np.histogram(np.round(a * 3).astype(int), 6),
+    "one value": lambda a: np.histogram(a[:1], 3),
+    "float32": lambda a: np.histogram(a.astype(np.float32), 6, range=(-1, 1)),
+}
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+@pytest.mark.parametrize("case", list(HISTOGRAMS))
+def test_histogram_matches_numpy(backend, case):
+    fn = HISTOGRAMS[case]
+    x = np.random.default_rng(7).normal(size=300)
+    assert_same(tr.compile(fn, backend=backend, wait=True)(x), fn(x), rtol=1e-13)
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_histogram_with_a_range_ignores_values_outside_it(backend):
+    x = np.concatenate([np.random.default_rng(8).normal(size=50), [np.nan, np.inf, -9.0, 2.0]])
+    fn = tr.compile(lambda a: np.histogram(a, 7, range=(-1, 2)), backend=backend, wait=True)
+    assert_same(fn(x), np.histogram(x, 7, range=(-1, 2)), rtol=0)
+
+
+def test_histogram_refusals():
+    with pytest.raises(TypeError, match="depends on the data"):
+        tr.compile(lambda a: np.histogram(a, bins="auto"))(np.ones(5))
+    with pytest.raises(ValueError, match="not finite"):
+        tr.compile(lambda a: np.histogram(a, range=(0, np.inf)))(np.ones(5))
+    with pytest.raises(ValueError, match="monotonically"):
+        tr.compile(lambda a: np.histogram(a, bins=[0.0, 2.0, 1.0]))(np.ones(5))

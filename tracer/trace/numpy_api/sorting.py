@@ -22,6 +22,7 @@ for bit; its derivatives (in x, xp and fp) are those of the chosen linear piece.
 """
 from __future__ import annotations
 
+from operator import index as operator_index
 from typing import Any
 
 import numpy as np
@@ -30,7 +31,7 @@ from ...ir import Node, Op
 from .. import prims
 from ..context import user_loc
 from ..errors import at_line
-from ..proxy import Proxy, operand, wrap
+from ..proxy import Proxy, contains_proxy, operand, wrap
 from .common import normalize_axis, result_dtype
 
 
@@ -176,3 +177,89 @@ FUNCTIONS = {
     np.argpartition: argpartition,
     np.real_if_close: real_if_close,
 }
+
+
+# -- histogram ----------------------------------------------------------------------
+
+def _outer_edges(x: Any, range_: Any) -> tuple[Any, Any]:
+    """numpy's _get_outer_edges; a data-given range is traced (its finiteness unchecked)."""
+    if range_ is not None:
+        first, last = range_
+        if isinstance(first, Proxy) or isinstance(last, Proxy):
+            raise TypeError(at_line("np.histogram needs a concrete range", user_loc()))
+        if first > last:
+            raise ValueError(at_line("max must be larger than min in range parameter.",
+                                     user_loc()))
+        if not (np.isfinite(first) and np.isfinite(last)):
+            raise ValueError(at_line(f"supplied range of [{first}, {last}] is not finite",
+                                     user_loc()))
+        if first == last:
+            first, last = first - 0.5, last + 0.5
+        return first, last
+    if x.size == 0:
+        return 0, 1
+    first, last = np.min(x), np.max(x)
+    same = first == last
+    return np.where(same, first - 0.5, first), np.where(same, last + 0.5, last)
+
+
+def histogram(a, bins=10, range=None, density=None, weights=None):
+    """numpy's histogram: the equal-bins path (bins an int) with numpy's index arithmetic
+    and corrections at the edges, or given edges by sorting and searching."""
+    x = wrap(prims.reshape(operand(a)[0], (operand(a)[0].type.size,)))
+    w = None
+    if weights is not None:
+        w = wrap(operand(weights)[0])
+        if w.shape != operand(a)[0].shape:
+            raise ValueError(at_line("weights should have the same shape as a.", user_loc()))
+        w = w.reshape(-1)
+    ntype = np.dtype(np.intp) if w is None else w.dtype
+    if isinstance(bins, str):
+        raise TypeError(at_line(f"np.histogram with bins={bins!r} has a number of bins that "
+                                "depends on the data; give a number of bins", user_loc()))
+    if np.ndim(bins) == 0:
+        n_bins = operator_index(bins)
+        if n_bins < 1:
+            raise ValueError(at_line("`bins` must be positive, when an integer", user_loc()))
+        first, last = _outer_edges(x, range)
+        parts = [first, last, x] if x.size else [first, last]
+        bin_type = result_dtype(*parts)
+        if bin_type.kind in "iub":
+            bin_type = np.dtype(np.float64)
+        edges = wrap(operand(np.linspace(first, last, n_bins + 1, endpoint=True,
+                                         dtype=bin_type))[0])     # traced even for a range
+        if x.size == 0:
+            return wrap(prims.full((n_bins,), 0, ntype)), edges
+        keep = (x >= first) & (x <= last)
+        xs = np.where(keep, x, first).astype(bin_type)
+        index = (((xs - first) / (last - first)) * n_bins).astype(np.intp)
+        index = np.where(index == n_bins, index - 1, index)
+        index = np.where(xs < edges[index], index - 1, index)
+        index = np.where((xs >= edges[index + 1]) & (index != n_bins - 1), index + 1, index)
+        counts = keep.astype(ntype) if w is None else np.where(keep, w, 0).astype(ntype)
+        hist = wrap(prims.full((n_bins,), 0, ntype))
+        np.add.at(hist, index, counts)
+    else:
+        edges = wrap(operand(bins)[0])
+        if edges.ndim != 1:
+            raise ValueError(at_line("`bins` must be 1d, when an array", user_loc()))
+        concrete = np.asarray(bins) if not contains_proxy([bins]) else None
+        if concrete is not None and np.any(concrete[:-1] > concrete[1:]):
+            raise ValueError(at_line("`bins` must increase monotonically, when an array",
+                                     user_loc()))
+        order = np.argsort(x)
+        sx = x[order]
+        where_ = np.concatenate((np.searchsorted(sx, edges[:-1], "left"),
+                                 np.searchsorted(sx, edges[-1:], "right")))
+        if w is None:
+            hist = np.diff(where_).astype(ntype)
+        else:
+            cw = np.concatenate((np.zeros(1, ntype), np.cumsum(w[order])))
+            hist = np.diff(cw[where_])
+    if density:
+        widths = np.diff(edges).astype(np.float64)
+        return hist / widths / hist.sum(), edges
+    return hist, edges
+
+
+FUNCTIONS[np.histogram] = histogram
