@@ -1,6 +1,7 @@
 """Helpers shared by the numpy surface: axes, broadcasting, promotion."""
 from __future__ import annotations
 
+import functools
 import operator
 from typing import Any, Sequence
 
@@ -117,3 +118,16 @@ def out_none(out: Any, name: str) -> None:
 
 __all__ = ["broadcast_shapes", "shape_text", "strong_dtype", "broadcast_all", "normalize_axis", "normalize_axes",
            "result_dtype", "weak_marker", "nodes_of", "out_none", "wrap", "operand"]
+
+
+def traced_or_original(original: Any, traced: Any) -> Any:
+    """A stand-in for a library function or method that computes with `traced` when an
+    argument holds a traced value and is `original` otherwise (scipy's functions that
+    start with np.asarray: scipy_linalg, scipy_special, scipy_stats install these)."""
+    @functools.wraps(original)
+    def either(*args: Any, **kwargs: Any) -> Any:
+        if contains_proxy(list(args)) or contains_proxy(list(kwargs.values())):
+            return traced(*args, **kwargs)
+        return original(*args, **kwargs)
+    either.__tracer_original__ = original
+    return either

@@ -15,7 +15,6 @@ own entries in the other (LAPACK leaves them), with the flag `lower`.
 """
 from __future__ import annotations
 
-import functools
 import sys
 from typing import Any
 
@@ -23,7 +22,8 @@ import numpy as np
 
 from ...ir import Node, Op
 from .. import prims
-from ..proxy import contains_proxy, operand, wrap
+from ..proxy import operand, wrap
+from .common import traced_or_original
 from .linalg_decomp import det as np_det
 from .linalg_decomp import fail, float_type, matrices, mT, pinv_nodes, solve_nodes, unpack
 from .linalg_decomp import inv as np_inv
@@ -167,16 +167,6 @@ TRACED = {"solve_triangular": solve_triangular, "cholesky": cholesky,
           "inv": inv, "det": det, "eigh": eigh, "svd": svd, "qr": qr, "norm": norm, "pinv": pinv}
 
 
-def _wrapper(original: Any, traced: Any) -> Any:
-    @functools.wraps(original)
-    def either(*args: Any, **kwargs: Any) -> Any:
-        if contains_proxy(args) or contains_proxy(list(kwargs.values())):
-            return traced(*args, **kwargs)
-        return original(*args, **kwargs)
-    either.__tracer_original__ = original
-    return either
-
-
 def install() -> None:
     """Put the wrappers in scipy.linalg and the modules that define its functions (once)."""
     linalg = sys.modules.get("scipy.linalg")
@@ -186,7 +176,7 @@ def install() -> None:
         current = getattr(linalg, name, None)
         if current is None or hasattr(current, "__tracer_original__"):
             continue
-        wrapped = _wrapper(current, traced)
+        wrapped = traced_or_original(current, traced)
         setattr(linalg, name, wrapped)
         home = sys.modules.get(getattr(current, "__module__", "") or "")
         if home is not None and getattr(home, name, None) is current:

@@ -14,7 +14,6 @@ concrete data).
 """
 from __future__ import annotations
 
-import functools
 import sys
 from typing import Any
 
@@ -25,7 +24,7 @@ from .. import prims, stable
 from ..context import user_loc
 from ..errors import at_line
 from ..proxy import contains_proxy, operand, wrap
-from .common import normalize_axes
+from .common import normalize_axes, traced_or_original
 
 
 def logsumexp(a: Any, axis: Any = None, b: Any = None, keepdims: bool = False,
@@ -95,29 +94,8 @@ def polygamma(n: Any, x: Any) -> Any:
                            name="polygamma", dtype=node.dtype.name))
 
 
-def _wrapper(original: Any) -> Any:
-    @functools.wraps(original)
-    def logsumexp_any(a: Any, axis: Any = None, b: Any = None, keepdims: bool = False,
-                      return_sign: bool = False) -> Any:
-        if contains_proxy(a) or contains_proxy(b):
-            return logsumexp(a, axis, b, keepdims, return_sign)
-        return original(a, axis=axis, b=b, keepdims=keepdims, return_sign=return_sign)
-    logsumexp_any.__tracer_original__ = original
-    return logsumexp_any
-
-
 TRACED = {"logsumexp": logsumexp, "softmax": softmax, "log_softmax": log_softmax,
           "polygamma": polygamma}
-
-
-def _either(original: Any, traced: Any) -> Any:
-    @functools.wraps(original)
-    def either(*args: Any, **kwargs: Any) -> Any:
-        if contains_proxy(list(args)) or contains_proxy(list(kwargs.values())):
-            return traced(*args, **kwargs)
-        return original(*args, **kwargs)
-    either.__tracer_original__ = original
-    return either
 
 
 def install() -> None:
@@ -128,7 +106,7 @@ def install() -> None:
         current = getattr(special, name, None)
         if current is None or hasattr(current, "__tracer_original__"):
             continue
-        wrapped = _wrapper(current) if name == "logsumexp" else _either(current, traced)
+        wrapped = traced_or_original(current, traced)
         setattr(special, name, wrapped)
         home = sys.modules.get(getattr(current, "__module__", "") or "")
         if home is not None and getattr(home, name, None) is current:

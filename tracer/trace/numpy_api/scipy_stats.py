@@ -14,7 +14,6 @@ eigendecomposition: the values agree to rounding) and need a positive definite c
 """
 from __future__ import annotations
 
-import functools
 import math
 import sys
 from dataclasses import dataclass
@@ -22,7 +21,8 @@ from typing import Any, Callable
 
 import numpy as np
 
-from ..proxy import contains_proxy, operand, wrap
+from ..proxy import operand, wrap
+from .common import traced_or_original
 
 _LOG_SQRT_2PI = math.log(math.sqrt(2 * math.pi))
 
@@ -165,21 +165,11 @@ def _mvn_method(method: str) -> Callable[..., Any]:
     return traced
 
 
-def _either(original: Callable[..., Any], traced: Callable[..., Any]) -> Callable[..., Any]:
-    @functools.wraps(original)
-    def either(self: Any, *args: Any, **kwargs: Any) -> Any:
-        if contains_proxy(list(args)) or contains_proxy(list(kwargs.values())):
-            return traced(self, *args, **kwargs)
-        return original(self, *args, **kwargs)
-    either.__tracer_original__ = original
-    return either
-
-
 def _patch(cls: type, name: str, traced: Callable[..., Any]) -> None:
     current = getattr(cls, name)
     if hasattr(current, "__tracer_original__"):
         return
-    setattr(cls, name, _either(current, traced))
+    setattr(cls, name, traced_or_original(current, traced))
 
 
 _installed: list[bool] = []
