@@ -66,8 +66,12 @@ def _line(name: str, t: str, ident: str, comb: str, pairwise: bool, a: str) -> s
         {a} r[8], res;
         for (int j = 0; j < 8; j++) r[j] = x[j * s];
         int64_t i;
-        for (i = 8; i < n - (n % 8); i += 8)
-            for (int j = 0; j < 8; j++) r[j] += x[(i + j) * s];
+        if (s == 1)             /* contiguous: the 8 accumulators become vector lanes */
+            for (i = 8; i < n - (n % 8); i += 8)
+                for (int j = 0; j < 8; j++) r[j] += x[i + j];
+        else
+            for (i = 8; i < n - (n % 8); i += 8)
+                for (int j = 0; j < 8; j++) r[j] += x[(i + j) * s];
         res = ((r[0] + r[1]) + (r[2] + r[3])) + ((r[4] + r[5]) + (r[6] + r[7]));
         for (; i < n; i++) res += x[i * s];
         return res;
