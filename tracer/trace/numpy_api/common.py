@@ -131,3 +131,18 @@ def traced_or_original(original: Any, traced: Any) -> Any:
         return original(*args, **kwargs)
     either.__tracer_original__ = original
     return either
+
+
+def install_wrappers(module: Any, traced: dict[str, Any]) -> None:
+    """Replace module.<name> (and the same function in the module that defines it, which
+    scipy's own code calls) by traced_or_original(it, traced[name]); once."""
+    import sys
+    for name, function in traced.items():
+        current = getattr(module, name, None)
+        if current is None or hasattr(current, "__tracer_original__"):
+            continue
+        wrapped = traced_or_original(current, function)
+        setattr(module, name, wrapped)
+        home = sys.modules.get(getattr(current, "__module__", "") or "")
+        if home is not None and getattr(home, name, None) is current:
+            setattr(home, name, wrapped)

@@ -23,7 +23,7 @@ import numpy as np
 from ...ir import Node, Op
 from .. import prims
 from ..proxy import operand, wrap
-from .common import traced_or_original
+from .common import install_wrappers
 from .linalg_decomp import det as np_det
 from .linalg_decomp import fail, float_type, matrices, mT, pinv_nodes, solve_nodes, unpack
 from .linalg_decomp import inv as np_inv
@@ -172,12 +172,4 @@ def install() -> None:
     linalg = sys.modules.get("scipy.linalg")
     if linalg is None:
         import scipy.linalg as linalg
-    for name, traced in TRACED.items():
-        current = getattr(linalg, name, None)
-        if current is None or hasattr(current, "__tracer_original__"):
-            continue
-        wrapped = traced_or_original(current, traced)
-        setattr(linalg, name, wrapped)
-        home = sys.modules.get(getattr(current, "__module__", "") or "")
-        if home is not None and getattr(home, name, None) is current:
-            setattr(home, name, wrapped)
+    install_wrappers(linalg, TRACED)

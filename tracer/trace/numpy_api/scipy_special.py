@@ -24,7 +24,7 @@ from .. import prims, stable
 from ..context import user_loc
 from ..errors import at_line
 from ..proxy import contains_proxy, operand, wrap
-from .common import normalize_axes, traced_or_original
+from .common import install_wrappers, normalize_axes
 
 
 def logsumexp(a: Any, axis: Any = None, b: Any = None, keepdims: bool = False,
@@ -102,12 +102,4 @@ def install() -> None:
     """Put the wrappers in scipy.special and the modules that define its functions (once;
     scipy.special is imported by then)."""
     special = sys.modules.get("scipy.special")
-    for name, traced in TRACED.items():
-        current = getattr(special, name, None)
-        if current is None or hasattr(current, "__tracer_original__"):
-            continue
-        wrapped = traced_or_original(current, traced)
-        setattr(special, name, wrapped)
-        home = sys.modules.get(getattr(current, "__module__", "") or "")
-        if home is not None and getattr(home, name, None) is current:
-            setattr(home, name, wrapped)
+    install_wrappers(special, TRACED)
