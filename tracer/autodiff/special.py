@@ -19,9 +19,9 @@ from .build import bind, full_like
 Partial = Callable[[Sequence[Node], Node, int], Node]
 
 
-def call(name: str, out: Node, *xs: Node) -> Node:
-    """scipy.special.<name>(*xs) as a node of out's dtype."""
-    return bind(Op.SPECIAL, *xs, name=name, dtype=out.dtype.name)
+def call(name: str, *xs: Node) -> Node:
+    """scipy.special.<name>(*xs) (its dtype: ir.ops.special_dtype)."""
+    return bind(Op.SPECIAL, *xs, name=name)
 
 
 def _nan(x: Node) -> Node:
@@ -44,26 +44,26 @@ def _order_recurrence(name: str, sign: float, minus_self: bool = False) -> Parti
         if i == 0:
             return _nan(out)
         one = full_like(v, 1)
-        lower = call(name, out, bind(Op.SUB, v, one), x)
-        upper = call(name, out, bind(Op.ADD, v, one), x)
+        lower = call(name, bind(Op.SUB, v, one), x)
+        upper = call(name, bind(Op.ADD, v, one), x)
         d = b.scale(bind(Op.ADD if sign > 0 else Op.SUB, lower, upper), 0.5)
         return bind(Op.SUB, d, bind(Op.MUL, bind(Op.SIGN, x), out)) if minus_self else d
     return partial
 
 
 def _psi(x: Node, out: Node) -> Node:
-    return call("polygamma", out, full_like(x, 1), x)
+    return call("polygamma", full_like(x, 1), x)
 
 
 def _polygamma(ins: Sequence[Node], out: Node, i: int) -> Node:
     n, x = ins
-    return _nan(out) if i == 0 else call("polygamma", out, bind(Op.ADD, n, full_like(n, 1)), x)
+    return _nan(out) if i == 0 else call("polygamma", bind(Op.ADD, n, full_like(n, 1)), x)
 
 
 def _beta(log: bool) -> Partial:
     def partial(ins: Sequence[Node], out: Node, i: int) -> Node:
-        both = call("psi", out, bind(Op.ADD, *ins))
-        d = bind(Op.SUB, call("psi", out, ins[i]), both)
+        both = call("psi", bind(Op.ADD, *ins))
+        d = bind(Op.SUB, call("psi", ins[i]), both)
         return d if log else bind(Op.MUL, out, d)
     return partial
 
@@ -93,8 +93,8 @@ def _yn(ins: Sequence[Node], out: Node, i: int) -> Node:
     if i == 0:
         return _nan(out)
     one = full_like(n, 1)
-    return b.scale(bind(Op.SUB, call("yn", out, bind(Op.SUB, n, one), x),
-                        call("yn", out, bind(Op.ADD, n, one), x)), 0.5)
+    return b.scale(bind(Op.SUB, call("yn", bind(Op.SUB, n, one), x),
+                        call("yn", bind(Op.ADD, n, one), x)), 0.5)
 
 
 _HALF_SQRT_PI = math.sqrt(math.pi) / 2
@@ -108,7 +108,7 @@ def _normal_density(x: Node) -> Node:
 def _log_t_density(df: Node, x: Node, out: Node) -> Node:
     """log of Student's t density (scipy's t._logpdf: poch for the gamma ratio)."""
     half = full_like(df, 0.5)
-    head = bind(Op.LOG, call("poch", out, bind(Op.MUL, half, df), half))
+    head = bind(Op.LOG, call("poch", bind(Op.MUL, half, df), half))
     norm = b.scale(bind(Op.ADD, bind(Op.LOG, df), full_like(df, math.log(math.pi))), 0.5)
     tail = bind(Op.MUL, b.scale(bind(Op.ADD, df, full_like(df, 1)), 0.5),
                 bind(Op.LOG1P, bind(Op.DIV, bind(Op.MUL, x, x), df)))
@@ -128,7 +128,7 @@ def _betainc(ins: Sequence[Node], out: Node, i: int) -> Node:
     log_density = bind(Op.SUB, bind(Op.ADD, bind(Op.MUL, bind(Op.SUB, b_, one),
                                                  bind(Op.LOG1P, b.neg(x))),
                                     bind(Op.MUL, bind(Op.SUB, a, one), bind(Op.LOG, x))),
-                       call("betaln", out, a, b_))
+                       call("betaln", a, b_))
     return bind(Op.EXP, log_density)
 
 
@@ -145,8 +145,8 @@ def _pdtr(ins: Sequence[Node], out: Node, i: int) -> Node:
 def _poch(ins: Sequence[Node], out: Node, i: int) -> Node:
     """poch(z, m) = Gamma(z + m) / Gamma(z)."""
     z, m = ins
-    upper = call("psi", out, bind(Op.ADD, z, m))
-    d = upper if i == 1 else bind(Op.SUB, upper, call("psi", out, z))
+    upper = call("psi", bind(Op.ADD, z, m))
+    d = upper if i == 1 else bind(Op.SUB, upper, call("psi", z))
     return bind(Op.MUL, out, d)
 
 
@@ -155,8 +155,8 @@ PARTIALS: dict[str, Partial] = {
     "betainc": _betainc,
     "pdtr": _pdtr,
     "poch": _poch,
-    "gamma": _unary(lambda x, out: bind(Op.MUL, out, call("psi", out, x))),
-    "rgamma": _unary(lambda x, out: b.neg(bind(Op.MUL, out, call("psi", out, x)))),
+    "gamma": _unary(lambda x, out: bind(Op.MUL, out, call("psi", x))),
+    "rgamma": _unary(lambda x, out: b.neg(bind(Op.MUL, out, call("psi", x)))),
     "psi": _unary(_psi),
     "polygamma": _polygamma,
     "erfinv": _unary(lambda x, out: b.scale(bind(Op.EXP, bind(Op.MUL, out, out)),
@@ -168,18 +168,18 @@ PARTIALS: dict[str, Partial] = {
                                            _SQRT_2PI)),
     "log_ndtr": _unary(lambda x, out: bind(Op.EXP, bind(Op.SUB, b.scale(
         bind(Op.MUL, x, x), -0.5), bind(Op.ADD, out, full_like(x, math.log(_SQRT_2PI)))))),
-    "i0": _unary(lambda x, out: call("i1", out, x)),
-    "i1": _unary(lambda x, out: _at_zero(x, 0.5, bind(Op.SUB, call("i0", out, x),
+    "i0": _unary(lambda x, out: call("i1", x)),
+    "i1": _unary(lambda x, out: _at_zero(x, 0.5, bind(Op.SUB, call("i0", x),
                                                       bind(Op.DIV, out, x)))),
-    "i0e": _unary(lambda x, out: bind(Op.SUB, call("i1e", out, x),
+    "i0e": _unary(lambda x, out: bind(Op.SUB, call("i1e", x),
                                       bind(Op.MUL, bind(Op.SIGN, x), out))),
-    "i1e": _unary(lambda x, out: _at_zero(x, 0.5, bind(Op.SUB, call("i0e", out, x), bind(
+    "i1e": _unary(lambda x, out: _at_zero(x, 0.5, bind(Op.SUB, call("i0e", x), bind(
         Op.MUL, out, bind(Op.ADD, bind(Op.DIV, full_like(x, 1), x), bind(Op.SIGN, x)))))),
-    "j0": _unary(lambda x, out: b.neg(call("j1", out, x))),
-    "j1": _unary(lambda x, out: _at_zero(x, 0.5, bind(Op.SUB, call("j0", out, x),
+    "j0": _unary(lambda x, out: b.neg(call("j1", x))),
+    "j1": _unary(lambda x, out: _at_zero(x, 0.5, bind(Op.SUB, call("j0", x),
                                                       bind(Op.DIV, out, x)))),
-    "y0": _unary(lambda x, out: b.neg(call("y1", out, x))),
-    "y1": _unary(lambda x, out: bind(Op.SUB, call("y0", out, x), bind(Op.DIV, out, x))),
+    "y0": _unary(lambda x, out: b.neg(call("y1", x))),
+    "y1": _unary(lambda x, out: bind(Op.SUB, call("y0", x), bind(Op.DIV, out, x))),
     "iv": _order_recurrence("iv", +1),
     "ive": _order_recurrence("ive", +1, minus_self=True),
     "kv": lambda ins, out, i: b.neg(_order_recurrence("kv", +1)(ins, out, i)) if i else _nan(out),

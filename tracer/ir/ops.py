@@ -130,7 +130,7 @@ class Op(enum.Enum):
     ARGSORT = "argsort"
     # where each v would go in the sorted 1-d a: numpy's searchsorted {side} (NaN last)
     SEARCHSORTED = "searchsorted"
-    # scipy.special's function {name} elementwise, inputs broadcast, result {dtype}
+    # scipy.special's function {name} elementwise, inputs broadcast (ops.special_dtype)
     SPECIAL = "special"
     # discrete Fourier transforms over `axes` (numpy's fftn/ifftn/rfftn/irfftn, `norm`)
     FFT = "fft"
@@ -543,11 +543,17 @@ def _searchsorted(op, ins, attrs) -> TensorType:
     return TensorType(np.dtype(np.int64), v.shape)
 
 
+def special_dtype(dtypes: Sequence[np.dtype]) -> np.dtype:
+    """An Op.SPECIAL result's dtype: its float inputs' (scipy's loop), float64 if none
+    (yn's integer order, with a float x, takes x's)."""
+    floats = [np.dtype(d) for d in dtypes if np.dtype(d).kind == "f"]
+    return np.result_type(*floats) if floats else np.dtype(np.float64)
+
+
 def _special(op, ins, attrs) -> TensorType:
-    dtype = np.dtype(attrs["dtype"])
-    if any(t.shape != ins[0].shape for t in ins) or dtype.kind != "f":
-        raise _fail(op, f"needs inputs of one shape and a float result, got {list(ins)}")
-    return TensorType(dtype, ins[0].shape)
+    if any(t.shape != ins[0].shape or t.dtype.kind == "c" for t in ins):
+        raise _fail(op, f"needs real inputs of one shape, got {list(ins)}")
+    return TensorType(special_dtype([t.dtype for t in ins]), ins[0].shape)
 
 
 def _leaf(op, ins, attrs) -> TensorType:

@@ -11,6 +11,7 @@ import numpy as np
 import scipy.special as sc
 
 from ...ir import Op
+from ...ir.ops import special_dtype
 from .linalg_impls import LINALG_IMPLS
 
 Impl = Callable[..., Any]
@@ -168,7 +169,7 @@ IMPLS.update({
     Op.ARGMIN: lambda attrs, x: np.argmin(x, axis=attrs["axis"]),
     Op.ARGSORT: lambda attrs, x: np.argsort(x, axis=attrs["axis"], kind="stable"),
     Op.SPECIAL: lambda attrs, *xs: np.asarray(special_function(attrs["name"])(*xs),
-                                              dtype=attrs["dtype"]),
+                                              dtype=special_dtype([x.dtype for x in xs])),
     Op.SEARCHSORTED: lambda attrs, a, v: np.asarray(np.searchsorted(a, v, side=attrs["side"]),
                                                      dtype=np.int64),
     Op.CUMSUM: lambda attrs, x: np.cumsum(x, axis=attrs["axis"], dtype=x.dtype),

@@ -91,7 +91,7 @@ def polygamma(n: Any, x: Any) -> Any:
     shape = np.broadcast_shapes(order.shape, node.shape)
     orders = prims.broadcast_to(prims.const(order.astype(node.dtype)), shape)
     return wrap(prims.bind(Op.SPECIAL, [orders, prims.broadcast_to(node, shape)],
-                           name="polygamma", dtype=node.dtype.name))
+                           name="polygamma"))
 
 
 TRACED = {"logsumexp": logsumexp, "softmax": softmax, "log_softmax": log_softmax,

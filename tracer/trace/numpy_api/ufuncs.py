@@ -154,9 +154,7 @@ def _special(name: str) -> Callable[..., Node]:
         if any(x.dtype.kind == "c" for x in xs):
             raise TypeError(at_line(f"scipy.special.{name} of complex values is not traced "
                                     "yet", user_loc()))
-        floats = [x.dtype for x in xs if x.dtype.kind == "f"]
-        dtype = np.result_type(*floats) if floats else np.dtype(np.float64)
-        return prims.bind(U.SPECIAL, list(xs), name=name, dtype=dtype.name)
+        return prims.bind(U.SPECIAL, list(xs), name=name)
     return build
 
 
