@@ -25,6 +25,10 @@ def _simd_decls() -> str:
     return "\n".join(lines)
 
 
+# Numbers the C text and the renderer (render_module.py) share: one definition here.
+PAR_SIZE = 32768        # TR_PAR: a kernel over fewer elements never starts threads
+ADAPT_SLOTS = 4         # TR_ADAPT_SLOTS: a table's first slots, for tr_threads_pick
+
 PRELUDE = r"""
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
@@ -47,7 +51,7 @@ PRELUDE = r"""
 #define TR_ENEGPOW 3
 #define TR_EALIGN 4           /* an input is not aligned to its element size */
 #define TR_B 512              /* elements per block of a fused loop */
-#define TR_PAR 32768          /* fewer elements than this never start threads */
+#define TR_PAR @PAR_SIZE@          /* fewer elements than this never start threads */
 #define TR_CHUNK 8192         /* fixed reduction chunk: results independent of threads */
 
 /* The BLAS routines (blas.py chooses the library). Fortran's gemm/gemv take every
@@ -110,7 +114,7 @@ static void tr_blas_restore(int prev) { if (tr_blas_threads_local) tr_blas_threa
    average: one preempted call (a 4 ms time slice) does not switch arms, while a load
    that doubles every call's time does within 3 calls. Results do not depend on the
    thread count. nt < 0: exactly -nt threads, no adaptation (TRACER_ADAPT_THREADS=0). */
-#define TR_ADAPT_SLOTS 4
+#define TR_ADAPT_SLOTS @ADAPT_SLOTS@
 static double tr_seconds(void) {
     struct timespec t;
     clock_gettime(CLOCK_MONOTONIC, &t);
@@ -272,3 +276,4 @@ static int tr_reshape_view(int r, const int64_t *n0, const int64_t *s0, int nr,
     return 1;
 }
 """
+PRELUDE = PRELUDE.replace("@PAR_SIZE@", str(PAR_SIZE)).replace("@ADAPT_SLOTS@", str(ADAPT_SLOTS))

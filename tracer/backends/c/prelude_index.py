@@ -235,7 +235,8 @@ static int tr_gemm_TAG(tr_dot_plan *p, const @T@ *a, const @T@ *b, @T@ *o, @T@ a
 }
 """
 
-_PRODUCT_PAR = "#define TR_PRODUCT_PAR (1 << 20)  /* M*N*K from which products use our threads */\n"
+PRODUCT_PAR = 1 << 20      # M*N*K from which products use our threads (render_module.py too)
+_PRODUCT_PAR = f"#define TR_PRODUCT_PAR {PRODUCT_PAR}  /* M*N*K from which products use our threads */\n"
 
 PRELUDE_INDEX = _PRODUCT_PAR + _PLANS + "".join(
     _GEMM.replace("TAG", tag).replace("GEMM", gemm).replace("GEMV", gemv).replace("@T@", t)

@@ -25,6 +25,8 @@ from .fuse_reduce import Program, plan
 from .fusion import FusedLoop, fuse
 from .kernel_units import KernelSet
 from .ops_table import Helpers
+from .prelude import ADAPT_SLOTS, PAR_SIZE  # ADAPT_SLOTS' last: may this graph start threads
+from .prelude_index import PRODUCT_PAR
 from .render_fused import render_fused
 from .render_reduce import render_program
 
@@ -46,9 +48,6 @@ class Rendered:
     numpy_steps: Steps | None = None
 
 
-ADAPT_SLOTS = 4     # TR_ADAPT_SLOTS; the last one: may this graph start threads at all
-PARALLEL_SIZE = 32768   # TR_PAR: a kernel over fewer elements never starts threads
-PARALLEL_PRODUCT = 1 << 20  # TR_PRODUCT_PAR: M*N*K from which products use threads
 
 
 def _may_run_parallel(graph: Graph) -> bool:
@@ -56,11 +55,11 @@ def _may_run_parallel(graph: Graph) -> bool:
     threads, or any product the work from which it does? If none does, the entry does
     not time its calls (60 ns of a 0.35 us call)."""
     for node in graph.nodes():
-        if node.type.size >= PARALLEL_SIZE:
+        if node.type.size >= PAR_SIZE:
             return True
         if node.op in (Op.DOT_GENERAL, Op.GEMM_ACC):    # M*N*K <= sqrt(|out| |a| |b|)
             a, b = node.inputs[-2:] if node.op is Op.GEMM_ACC else node.inputs
-            if node.type.size * a.type.size * b.type.size >= PARALLEL_PRODUCT ** 2:
+            if node.type.size * a.type.size * b.type.size >= PRODUCT_PAR ** 2:
                 return True
         spec = node.attrs.get("spec") if node.op is Op.SCAN else None
         if spec is not None and _may_run_parallel(spec.body):
