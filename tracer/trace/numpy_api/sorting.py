@@ -168,15 +168,6 @@ def real_if_close(a, tol=100):
         "use np.real(a) where you know the imaginary parts are negligible", user_loc()))
 
 
-FUNCTIONS = {
-    np.sort: sort,
-    np.argsort: argsort,
-    np.searchsorted: searchsorted,
-    np.interp: interp,
-    np.partition: partition,
-    np.argpartition: argpartition,
-    np.real_if_close: real_if_close,
-}
 
 
 # -- histogram ----------------------------------------------------------------------
@@ -262,4 +253,13 @@ def histogram(a, bins=10, range=None, density=None, weights=None):
     return hist, edges
 
 
-FUNCTIONS[np.histogram] = histogram
+FUNCTIONS = {
+    np.sort: sort,
+    np.argsort: argsort,
+    np.searchsorted: searchsorted,
+    np.interp: interp,
+    np.partition: partition,
+    np.argpartition: argpartition,
+    np.real_if_close: real_if_close,
+    np.histogram: histogram,
+}
