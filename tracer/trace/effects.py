@@ -13,6 +13,7 @@ from __future__ import annotations
 import builtins
 import contextlib
 import dis
+import functools
 import threading
 import types
 import warnings
@@ -44,9 +45,12 @@ def _warn_once(fn: Any, what: str, file: str, line: int) -> None:
         SideEffectWarning, file, line)
 
 
+@functools.lru_cache(maxsize=512)
 def _stores(code: types.CodeType, outside: frozenset[str]) -> dict[str, tuple[str, int]]:
     """Globals, and variables in `outside` (an enclosing function's), that the code or
-    its inner functions assign: name -> (file, line) of the first assignment."""
+    its inner functions assign: name -> (file, line) of the first assignment. Read once
+    per code object (disassembling a 1000-line function took half its trace); callers
+    must not change the dict."""
     found: dict[str, tuple[str, int]] = {}
     line = code.co_firstlineno
     for ins in dis.get_instructions(code):
