@@ -139,3 +139,27 @@ def test_a_process_forked_during_a_build_finishes_it_itself(background, tmp_path
     _wait_done(f.lower(x))
     _, status = os.waitpid(pid, 0)
     assert os.waitstatus_to_exitcode(status) == 0
+
+
+def test_gil_turns_are_short_while_a_build_runs_and_restored_after(background, tmp_path,
+                                                                   monkeypatch, rng):
+    """The build thread must not wait a whole 5 ms turn after each compiler process while
+    the user's thread keeps calling (background.BUILD_SWITCH_INTERVAL)."""
+    import sys
+
+    from tracer.backends.c.background import BUILD_SWITCH_INTERVAL
+    gate = tmp_path / "open"
+    _gated_cc(tmp_path, monkeypatch, f'while [ ! -e "{gate}" ]; do sleep 0.02; done')
+    before = sys.getswitchinterval()
+    assert before > BUILD_SWITCH_INTERVAL
+    f = tr.compile(lambda a: np.tanh(a) * 3.0 + a, backend="c")
+    x = rng.standard_normal(20)
+    f(x)
+    lowered = f.lower(x)
+    deadline = time.monotonic() + 60
+    while sys.getswitchinterval() != BUILD_SWITCH_INTERVAL:     # the build has started
+        assert time.monotonic() < deadline
+        time.sleep(0.01)
+    gate.touch()
+    _wait_done(lowered)
+    assert sys.getswitchinterval() == before
